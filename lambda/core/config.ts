@@ -1,0 +1,116 @@
+import { z } from "zod";
+
+/**
+ * Every setting Hoist reads, parsed once from the environment at start-up.
+ * Entry points call `loadConfig()` and pass the result down; nothing else reads `process.env`.
+ * The README documents each variable (keep the two in step).
+ */
+
+const MiB = 1024 * 1024;
+
+const intFrom = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOIST_BACKEND: z.enum(["embedded", "aws"]).optional(),
+  HOIST_DATA_DIR: z.string().default("./.hoist"),
+  HOIST_SITES_DOMAIN: z.string().optional(),
+  HOIST_BASE_URL: z.string().url().optional(),
+  HOIST_TABLE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]*$/).default("hoist-"),
+  HOIST_STAGING_BUCKET: z.string().default("hoist-staging"),
+  HOIST_SITES_BUCKET: z.string().default("hoist-sites"),
+  AWS_REGION: z.string().default("us-east-1"),
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+  AWS_ENDPOINT_URL_S3: z.string().url().optional(),
+  AWS_ENDPOINT_URL_DYNAMODB: z.string().url().optional(),
+  HOIST_MAX_ARCHIVE_BYTES: intFrom(512 * MiB),
+  HOIST_MAX_TOTAL_BYTES: intFrom(2048 * MiB),
+  HOIST_MAX_FILE_BYTES: intFrom(256 * MiB),
+  HOIST_MAX_FILES: intFrom(50_000),
+  HOIST_MAX_PATH_DEPTH: intFrom(32),
+  HOIST_UPLOAD_CONCURRENCY: intFrom(16),
+  HOIST_LAMBDA_TIMEOUT: intFrom(60),
+  HOIST_TIMEOUT_MARGIN_MS: intFrom(2000),
+  HOIST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  HOIST_LOG_HTTP_URL: z.string().url().optional(),
+  HOIST_ADDON_KEY: z.string().regex(/^[a-zA-Z0-9._-]+$/).default("hoist-deploys"),
+});
+
+export type DeployLimits = {
+  /** Compressed bytes of the staged archive. */
+  maxArchiveBytes: number;
+  /** Uncompressed bytes of all entries, counted in the stream. */
+  maxTotalBytes: number;
+  maxFileBytes: number;
+  maxFiles: number;
+  maxPathDepth: number;
+};
+
+export type Config = {
+  production: boolean;
+  port: number;
+  backend: "embedded" | "aws";
+  dataDir: string;
+  /** Host suffix under which each site is served: `<repo>--<workspace>.<sitesDomain>`. */
+  sitesDomain: string;
+  /** Public origin of the add-on (Connect `baseUrl`); local mode derives it from the port. */
+  baseUrl: string;
+  addonKey: string;
+  region: string;
+  endpoints: { s3?: string; dynamodb?: string };
+  buckets: { staging: string; sites: string };
+  tables: { deploys: string; sites: string; prefix: string };
+  limits: DeployLimits;
+  uploadConcurrency: number;
+  lambdaTimeoutSeconds: number;
+  timeoutMarginMs: number;
+  log: { level: string; httpUrl?: string };
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Hoist's settings are invalid (${problems}) — fix these environment variables and start again.`);
+  }
+  const e = parsed.data;
+  const endpoints = {
+    s3: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
+    dynamodb: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
+  };
+  // Embedded is the default only when nothing points at AWS; an explicit choice always wins.
+  const backend = e.HOIST_BACKEND ?? (endpoints.s3 || endpoints.dynamodb || e.NODE_ENV === "production" ? "aws" : "embedded");
+  return {
+    production: e.NODE_ENV === "production",
+    port: e.PORT,
+    backend,
+    dataDir: e.HOIST_DATA_DIR,
+    sitesDomain: (e.HOIST_SITES_DOMAIN ?? `localhost:${e.PORT}`).toLowerCase(),
+    baseUrl: (e.HOIST_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    addonKey: e.HOIST_ADDON_KEY,
+    region: e.AWS_REGION,
+    endpoints,
+    buckets: { staging: e.HOIST_STAGING_BUCKET, sites: e.HOIST_SITES_BUCKET },
+    tables: {
+      prefix: e.HOIST_TABLE_PREFIX,
+      deploys: `${e.HOIST_TABLE_PREFIX}deploys`,
+      sites: `${e.HOIST_TABLE_PREFIX}sites`,
+    },
+    limits: {
+      maxArchiveBytes: e.HOIST_MAX_ARCHIVE_BYTES,
+      maxTotalBytes: e.HOIST_MAX_TOTAL_BYTES,
+      maxFileBytes: e.HOIST_MAX_FILE_BYTES,
+      maxFiles: e.HOIST_MAX_FILES,
+      maxPathDepth: e.HOIST_MAX_PATH_DEPTH,
+    },
+    uploadConcurrency: e.HOIST_UPLOAD_CONCURRENCY,
+    lambdaTimeoutSeconds: e.HOIST_LAMBDA_TIMEOUT,
+    timeoutMarginMs: e.HOIST_TIMEOUT_MARGIN_MS,
+    log: { level: e.HOIST_LOG_LEVEL, httpUrl: e.HOIST_LOG_HTTP_URL },
+  };
+}

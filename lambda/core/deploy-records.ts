@@ -1,0 +1,291 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+
+/**
+ * Deploy records: partition = site id (`workspace/repo`), sort = deploy id (a ULID, so
+ * sort order is time order and history reads newest-first with one Query).
+ *
+ * Status machine, every arrow one conditional write:
+ *
+ *   queued ──claim──▶ running ──finish──▶ succeeded | failed | timed_out | superseded
+ *     │                  ▲ │
+ *     └─▶ failed         └─┘ a retry may re-claim a `running` deploy only after its lease
+ *     └─▶ superseded         (the Lambda's deadline) has passed: the first run was killed.
+ *
+ * Timeline of a duplicate S3 event (the common case):
+ *   t0  run A claims (queued → running, lease = t0 + remaining time, runId = A)
+ *   t1  run B tries to claim: condition fails (running, lease not passed) → B exits quietly
+ *   t2  run A finishes: condition `runId = A` holds → final status written
+ * A killed run A never writes; after its lease, B re-claims with runId = B, and a late write
+ * from A (if it were somehow alive) fails on `runId = A`.
+ */
+
+export type DeployStatus = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "superseded";
+export const FINAL_STATUSES: readonly DeployStatus[] = ["succeeded", "failed", "timed_out", "superseded"];
+
+export type DeployStats = {
+  archiveBytes: number;
+  originalBytes: number;
+  storedBytes: number;
+  uploadedBytes: number;
+  files: number;
+  compressedFiles: number;
+  reusedBlobs: number;
+  uploadedBlobs: number;
+};
+
+/** Where a stopped deploy got to: what was done of what had been seen, and what stopped it. */
+export type DeployProgress = {
+  filesDone: number;
+  bytesDone: number;
+  filesSeen: number;
+  bytesSeen: number;
+  archiveBytesRead: number;
+  archiveBytes?: number;
+  /** What ran out, e.g. "function timeout 60 s (stopped at 58 s)". */
+  limit?: string;
+  elapsedMs?: number;
+};
+
+export type DeployLogLine = { t: string; level: "info" | "warn" | "error"; msg: string };
+
+export type DeployTrigger = "push" | "cli" | "redeploy";
+
+export type DeployRecord = {
+  siteId: string;
+  deployId: string;
+  /** The Connect installation (or direct-mode owner) that caused this deploy; absent for CLI deploys. */
+  clientKey?: string;
+  /** "production" or a branch name for branch stages. */
+  stage: string;
+  branch: string;
+  commit: string;
+  author?: string;
+  message?: string;
+  trigger: DeployTrigger;
+  status: DeployStatus;
+  reason?: string;
+  reasonMessage?: string;
+  queuedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  stagingKey: string;
+  manifestKey?: string;
+  url?: string;
+  stats?: DeployStats;
+  progress?: DeployProgress;
+  log?: DeployLogLine[];
+  attempt?: number;
+  runId?: string;
+  leaseExpiresAt?: number;
+  /** Webhook delivery that created this deploy, for de-duplicating redeliveries. */
+  deliveryId?: string;
+};
+
+export type NewDeploy = Omit<DeployRecord, "status" | "queuedAt"> & { queuedAt?: string };
+
+export const MAX_LOG_LINES = 100;
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === "ConditionalCheckFailedException";
+}
+
+export class DeployRecords {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async createQueued(input: NewDeploy): Promise<DeployRecord> {
+    const record: DeployRecord = { ...input, status: "queued", queuedAt: input.queuedAt ?? new Date().toISOString() };
+    await this.db.send(
+      new PutCommand({ TableName: this.table, Item: record, ConditionExpression: "attribute_not_exists(deployId)" }),
+    );
+    return record;
+  }
+
+  async get(siteId: string, deployId: string): Promise<DeployRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { siteId, deployId }, ConsistentRead: true }));
+    return out.Item as DeployRecord | undefined;
+  }
+
+  /**
+   * Takes a deploy for one run. Returns the claimed record, or null when another run holds it
+   * or it already ended (a duplicate event or an async retry of a finished run).
+   */
+  async claim(siteId: string, deployId: string, run: { runId: string; leaseMs: number; now?: number }): Promise<DeployRecord | null> {
+    const now = run.now ?? Date.now();
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          UpdateExpression:
+            "SET #status = :running, startedAt = if_not_exists(startedAt, :started), runId = :runId, leaseExpiresAt = :lease, attempt = if_not_exists(attempt, :zero) + :one",
+          ConditionExpression: "#status = :queued OR (#status = :running AND leaseExpiresAt < :now)",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":running": "running",
+            ":queued": "queued",
+            ":started": new Date(now).toISOString(),
+            ":runId": run.runId,
+            ":lease": now + run.leaseMs,
+            ":now": now,
+            ":zero": 0,
+            ":one": 1,
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return out.Attributes as DeployRecord;
+    } catch (err) {
+      if (isConditionFailure(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Records live progress of a running deploy; silently ignored once the run lost its claim. */
+  async reportProgress(siteId: string, deployId: string, runId: string, progress: DeployProgress): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          UpdateExpression: "SET progress = :p",
+          ConditionExpression: "#status = :running AND runId = :runId",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":p": progress, ":running": "running", ":runId": runId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  /** Ends a running deploy. Returns false when this run no longer owns it (nothing written). */
+  async finish(
+    siteId: string,
+    deployId: string,
+    runId: string,
+    outcome: {
+      status: Exclude<DeployStatus, "queued" | "running">;
+      reason?: string;
+      reasonMessage?: string;
+      stats?: DeployStats;
+      progress?: DeployProgress;
+      manifestKey?: string;
+      url?: string;
+      log?: DeployLogLine[];
+      startedAt?: string;
+    },
+  ): Promise<boolean> {
+    const finishedAt = new Date();
+    const startedMs = outcome.startedAt ? Date.parse(outcome.startedAt) : finishedAt.getTime();
+    const values: Record<string, unknown> = {
+      ":status": outcome.status,
+      ":finished": finishedAt.toISOString(),
+      ":duration": Math.max(0, finishedAt.getTime() - startedMs),
+      ":running": "running",
+      ":runId": runId,
+    };
+    const sets = ["#status = :status", "finishedAt = :finished", "durationMs = :duration"];
+    const optional: [string, unknown][] = [
+      ["reason", outcome.reason],
+      ["reasonMessage", outcome.reasonMessage],
+      ["stats", outcome.stats],
+      ["progress", outcome.progress],
+      ["manifestKey", outcome.manifestKey],
+      ["url", outcome.url],
+      ["log", outcome.log?.slice(-MAX_LOG_LINES)],
+    ];
+    for (const [name, value] of optional) {
+      if (value === undefined) continue;
+      sets.push(`${name} = :${name}`);
+      values[`:${name}`] = value;
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          UpdateExpression: `SET ${sets.join(", ")} REMOVE leaseExpiresAt`,
+          ConditionExpression: "#status = :running AND runId = :runId",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Ends a deploy that never started running (a failed archive fetch, a newer push waiting
+   * behind it). Returns false if it had already left `queued`.
+   */
+  async endQueued(
+    siteId: string,
+    deployId: string,
+    outcome: { status: "failed" | "superseded"; reason: string; reasonMessage: string; log?: DeployLogLine[] },
+  ): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          UpdateExpression: "SET #status = :status, reason = :reason, reasonMessage = :msg, finishedAt = :now, durationMs = :zero, log = :log",
+          ConditionExpression: "#status = :queued",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":status": outcome.status,
+            ":reason": outcome.reason,
+            ":msg": outcome.reasonMessage,
+            ":now": new Date().toISOString(),
+            ":zero": 0,
+            ":queued": "queued",
+            ":log": (outcome.log ?? []).slice(-MAX_LOG_LINES),
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Newest first. `cursor` is the last deploy id of the previous page. */
+  async list(
+    siteId: string,
+    opts: { limit?: number; cursor?: string; stage?: string } = {},
+  ): Promise<{ deploys: DeployRecord[]; nextCursor?: string }> {
+    const limit = Math.min(Math.max(opts.limit ?? 20, 1), 100);
+    const deploys: DeployRecord[] = [];
+    let startKey: Record<string, unknown> | undefined = opts.cursor ? { siteId, deployId: opts.cursor } : undefined;
+    // A stage filter may discard items, so keep reading pages until the page is full or history ends.
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "siteId = :site",
+          ExpressionAttributeValues: { ":site": siteId, ...(opts.stage ? { ":stage": opts.stage } : {}) },
+          ...(opts.stage ? { FilterExpression: "stage = :stage" } : {}),
+          ScanIndexForward: false,
+          Limit: limit - deploys.length + (opts.stage ? 50 : 0),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (deploys.length < limit) deploys.push(item as DeployRecord);
+      }
+      startKey = out.LastEvaluatedKey;
+      if (deploys.length >= limit) break;
+    } while (startKey);
+    const last = deploys.at(-1);
+    const more = deploys.length >= limit && last !== undefined;
+    return { deploys, nextCursor: more ? last.deployId : undefined };
+  }
+}
