@@ -1,0 +1,68 @@
+/**
+ * The panel API's wire format: the contract between server/panel-api and the web/ panel.
+ * web/ imports these types only (never values). All routes answer JSON; errors are
+ * `{ error: { code, message } }` with a 4xx/5xx status, never a stack trace.
+ *
+ * Auth: `Authorization: JWT <session token>` (ACE's checkValidToken); every response carries a
+ * fresh token in the `X-acpt` header, which the panel uses for its next call.
+ *
+ *   GET  /api/sites/:workspace/:repo                      → SiteResponse
+ *   GET  /api/sites/:workspace/:repo/deploys?limit&cursor&stage → DeployPage (newest first)
+ *   GET  /api/sites/:workspace/:repo/deploys/:deployId    → DeployDetailResponse
+ *   POST /api/sites/:workspace/:repo/rollback  RollbackRequest → SiteResponse   (409 rollback.conflict)
+ *   POST /api/sites/:workspace/:repo/redeploy  RedeployRequest → 202 { deploy: DeployView }
+ */
+import type { DeployLogLine, DeployProgress, DeployStats, DeployStatus, DeployTrigger } from "../../lambda/core/deploy-records.ts";
+
+export type { DeployLogLine, DeployProgress, DeployStats, DeployStatus, DeployTrigger };
+
+export type DeployView = {
+  deployId: string;
+  siteId: string;
+  stage: string;
+  branch: string;
+  commit: string;
+  author?: string;
+  message?: string;
+  trigger: DeployTrigger;
+  status: DeployStatus;
+  reason?: string;
+  reasonMessage?: string;
+  queuedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  stats?: DeployStats;
+  progress?: DeployProgress;
+  /** The stage URL this deploy was (or would be) served at. */
+  url?: string;
+  /** True when this deploy is what its stage serves right now. */
+  live: boolean;
+  /** Link to the commit's build status in Bitbucket, when known. */
+  commitUrl?: string;
+};
+
+export type StageView = {
+  stage: string;
+  host: string;
+  url: string;
+  liveDeployId?: string;
+  live?: DeployView;
+};
+
+export type SiteResponse = {
+  site: { siteId: string; workspace: string; repo: string; stages: StageView[] };
+};
+
+export type DeployPage = { deploys: DeployView[]; nextCursor?: string };
+
+export type FileChange = { path: string; change: "added" | "changed" | "removed"; size?: number };
+
+export type DeployDetailResponse = {
+  deploy: DeployView & { log: DeployLogLine[]; changes?: FileChange[]; changesTruncated?: boolean };
+};
+
+export type RollbackRequest = { deployId: string; stage?: string; expectedLiveDeployId?: string };
+export type RedeployRequest = { commit: string; branch?: string };
+
+export type ApiError = { error: { code: string; message: string } };
