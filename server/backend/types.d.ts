@@ -1,0 +1,2 @@
+declare module "s3rver";
+declare module "dynalite";
