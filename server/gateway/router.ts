@@ -1,0 +1,98 @@
+import { randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import express from "express";
+import type { Clients } from "../../lambda/core/aws.ts";
+import type { Config } from "../../lambda/core/config.ts";
+import type { Logger } from "../../lambda/core/log.ts";
+import { LiveSites, type LiveSiteOptions } from "./live-site.ts";
+import { pages, sendPlainPage, type PlainPage } from "./plain-page.ts";
+import { parseRequestPath } from "./request-path.ts";
+import { resolvePath } from "./resolve-path.ts";
+import { sendManifestFile } from "./send-file.ts";
+import { isSiteHost, stageLabelOf } from "./site-host.ts";
+import { storageErrorStatus } from "./storage-error.ts";
+
+/**
+ * The hosting gateway: serves each stage's live deploy on its own host name
+ * (`<host label>.<sitesDomain>`). Mounted at the root of an Express app, it takes only requests
+ * whose Host is under the sites domain and passes every other request on with next(), so the
+ * add-on's routes on the bare domain keep working in the same server.
+ *
+ * It holds no state but caches (see live-site.ts), so any number of processes can serve.
+ */
+
+export type GatewayDeps = {
+  config: Pick<Config, "sitesDomain" | "buckets" | "tables">;
+  clients: Pick<Clients, "s3" | "db">;
+  logger: Logger;
+  options?: Partial<LiveSiteOptions>;
+};
+
+const DEFAULTS: LiveSiteOptions = { pointerTtlMs: 1000, maxPointers: 10_000, maxManifestFiles: 200_000 };
+
+export function createGateway(deps: GatewayDeps): express.Router {
+  const live = new LiveSites(
+    deps.clients,
+    { sitesTable: deps.config.tables.sites, sitesBucket: deps.config.buckets.sites },
+    { ...DEFAULTS, ...deps.options },
+  );
+  const serve = serveSite(deps, live);
+  const router = express.Router();
+  router.use((req, res, next) => {
+    if (!isSiteHost(req.headers.host, deps.config)) return next();
+    void serve(req, res);
+  });
+  return router;
+}
+
+function serveSite(deps: GatewayDeps, live: LiveSites) {
+  return async (req: express.Request, res: express.Response): Promise<void> => {
+    const requestId = randomUUID();
+    const log = deps.logger.child({ requestId, host: req.headers.host, method: req.method, url: req.originalUrl });
+    res.setHeader("X-Request-Id", requestId);
+    res.removeHeader("X-Powered-By");
+    const head = req.method === "HEAD";
+    const plain = (page: PlainPage) => sendPlainPage(res, page, requestId, head);
+    try {
+      if (req.method !== "GET" && !head) return plain(pages.methodNotAllowed());
+      const parsed = parseRequestPath(req.originalUrl);
+      if (!parsed.ok) return plain(pages.badPath(parsed.reason));
+      const label = stageLabelOf(req.headers.host, deps.config);
+      const site = label === undefined ? undefined : await live.get(label);
+      if (!site) return plain(pages.unknownSite(String(req.headers.host)));
+
+      const resolution = resolvePath(site.manifest, parsed.path);
+      if (resolution.kind === "redirect") return redirect(res, resolution.location);
+      const target = resolution.kind === "file" ? resolution : resolution.page;
+      if (!target) return plain(pages.fileNotFound());
+      const ctx = { req, res, s3: deps.clients.s3, bucket: deps.config.buckets.sites };
+      const sent = await sendManifestFile(ctx, target.file, resolution.kind === "file" ? 200 : 404);
+      await sent.bytes?.catch((err: unknown) => logStreamFailure(log, err, target.file.blobKey));
+    } catch (err) {
+      const status = storageErrorStatus(err);
+      log.error({ err, status }, "storage failed while serving a site; the visitor got an error page");
+      if (res.headersSent) res.destroy();
+      else plain(pages.storageFailed(status));
+    }
+  };
+}
+
+function redirect(res: ServerResponse, location: string): void {
+  // 301 is cached by browsers without limit unless told otherwise, and the next deploy may turn
+  // the directory back into a file: revalidate, as Netlify does.
+  res.writeHead(301, { Location: location, "Cache-Control": "public, max-age=0, must-revalidate", "Content-Length": "0" });
+  res.end();
+}
+
+/**
+ * A response cut short after its headers. A premature close is the client leaving (routine);
+ * anything else — S3 dropping the body, a corrupt gzip blob — needs an operator.
+ */
+function logStreamFailure(log: Logger, err: unknown, blobKey: string): void {
+  const code = (err as { code?: string }).code;
+  if (code === "ERR_STREAM_PREMATURE_CLOSE") {
+    log.debug({ blobKey }, "client went away mid-response");
+    return;
+  }
+  log.error({ err, blobKey }, "streaming a blob failed after the headers were sent; the response was cut short");
+}

@@ -1,0 +1,56 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { ManifestFile } from "../../lambda/core/manifest.ts";
+import { chooseRepresentation, ifNoneMatchHits } from "./negotiate.ts";
+
+/**
+ * Sends one manifest entry: headers from the manifest, conditional GET, then the blob streamed
+ * from S3 straight to the socket (decoded on the way when the client refuses gzip). A blob is
+ * never held whole in memory; backpressure from a slow client pauses the S3 read.
+ *
+ * Storage errors before the first byte are thrown, so the caller can still answer 502/503.
+ * After the headers are out, a failure can only cut the response short: the socket is
+ * destroyed so the client sees an incomplete response, never a silently truncated "success".
+ */
+
+export type SendContext = { req: IncomingMessage; res: ServerResponse; s3: S3Client; bucket: string };
+
+export type SendOutcome = { status: number; bytes?: Promise<void> };
+
+export async function sendManifestFile(ctx: SendContext, file: ManifestFile, status: 200 | 404): Promise<SendOutcome> {
+  const { req, res } = ctx;
+  const rep = chooseRepresentation(file, req.headers["accept-encoding"]);
+  const headers: Record<string, string> = {
+    "Content-Type": file.contentType,
+    // The site's 404 page must not be cached as if it were the page at this address.
+    "Cache-Control": status === 200 ? file.cacheControl : "no-cache",
+    "X-Content-Type-Options": "nosniff",
+  };
+  if (rep.vary) headers.Vary = "Accept-Encoding";
+  if (status === 200) headers.ETag = rep.etag;
+
+  if (status === 200 && ifNoneMatchHits(req.headers["if-none-match"], rep.etag)) {
+    const { "Content-Type": _type, ...kept } = headers;
+    res.writeHead(304, kept);
+    res.end();
+    return { status: 304 };
+  }
+  headers["Content-Length"] = String(rep.contentLength);
+  if (rep.gzip) headers["Content-Encoding"] = "gzip";
+  if (req.method === "HEAD") {
+    res.writeHead(status, headers);
+    res.end();
+    return { status };
+  }
+
+  const out = await ctx.s3.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: file.blobKey }));
+  const body = out.Body as Readable;
+  res.writeHead(status, headers);
+  const streams: NodeJS.ReadWriteStream[] = rep.decode ? [createGunzip()] : [];
+  // pipeline destroys every stream on error or on the client going away, releasing the S3 socket.
+  const bytes = pipeline([body, ...streams, res]);
+  return { status, bytes };
+}
