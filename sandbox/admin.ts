@@ -1,0 +1,63 @@
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { z } from "zod";
+import type { SandboxCore } from "./core.ts";
+import { faultsSchema } from "./faults.ts";
+import { param } from "./route-params.ts";
+
+const workspaceBody = z.object({ slug: z.string(), name: z.string().max(255).optional() });
+const repoBody = z.object({ workspace: z.string(), slug: z.string() });
+const installBody = z.object({ descriptorUrl: z.url(), workspace: z.string() });
+
+type Handler = (req: Request, res: Response) => Promise<unknown> | unknown;
+
+/** Express 4 drops rejected promises: route them to the error handler. */
+const route = (handler: Handler) => (req: Request, res: Response, next: NextFunction) =>
+  Promise.resolve(handler(req, res)).catch(next);
+
+/**
+ * The test and local-mode control panel under `/_sandbox/`. It is not part of
+ * Bitbucket's API; the sandbox binds to loopback only, so it carries no auth.
+ */
+export function adminRouter(core: SandboxCore): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: "256kb" }));
+  router.get("/health", (_req, res) => res.json({ ok: true, url: core.origin }));
+
+  router.post("/workspaces", route((req, res) => {
+    const body = workspaceBody.parse(req.body);
+    res.status(201).json(core.createWorkspace(body.slug, body.name));
+  }));
+  router.post("/repos", route(async (req, res) => {
+    const body = repoBody.parse(req.body);
+    res.status(201).json(await core.createRepo(body.workspace, body.slug));
+  }));
+  router.get("/repos", (_req, res) => res.json(Object.values(core.state.data.repos)));
+
+  router.get("/installations", (_req, res) => res.json(core.installations()));
+  router.post("/installations", route(async (req, res) => {
+    const body = installBody.parse(req.body);
+    res.status(201).json(await core.install(body.descriptorUrl, body.workspace));
+  }));
+  router.delete("/installations/:clientKey", route(async (req, res) => {
+    await core.uninstall(param(req, "clientKey"));
+    res.status(204).end();
+  }));
+
+  // `?wait=1` first lets in-flight deliveries (and their retries) finish.
+  router.get("/deliveries", route(async (req, res) => {
+    if (req.query.wait) await core.webhooks.settled();
+    res.json(core.webhooks.list());
+  }));
+  router.delete("/deliveries", (_req, res) => {
+    core.webhooks.clear();
+    res.status(204).end();
+  });
+
+  router.get("/statuses/:ws/:repo/:commit", route(async (req, res) => {
+    res.json(await core.statuses(param(req, "ws"), param(req, "repo"), param(req, "commit")));
+  }));
+
+  router.get("/faults", (_req, res) => res.json(core.faults));
+  router.put("/faults", route((req, res) => res.json(core.setFaults(faultsSchema.parse(req.body)))));
+  return router;
+}

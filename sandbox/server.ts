@@ -1,0 +1,117 @@
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import express from "express";
+import { type Logger, pino } from "pino";
+import { adminRouter } from "./admin.ts";
+import { archiveRouter } from "./archive.ts";
+import { connectJsRouter } from "./connect-js.ts";
+import { type InstallationSummary, SandboxCore } from "./core.ts";
+import { errorHandler } from "./error-handler.ts";
+import type { Faults, FaultsInput } from "./faults.ts";
+import { gitRouter } from "./git-routes.ts";
+import { oauthRouter } from "./oauth.ts";
+import { repoPageRouter } from "./repo-page.ts";
+import type { BuildStatus, Workspace } from "./state.ts";
+import { SandboxState } from "./state.ts";
+import { statusesRouter } from "./statuses.ts";
+import type { DeliveryRecord } from "./webhooks.ts";
+
+export interface SandboxOptions {
+  dataDir: string;
+  port?: number; // 0 (default) picks a free port
+  host?: string; // loopback only: "127.0.0.1" (default) or "localhost"/"::1"
+  logger?: Logger;
+  /** Lifetime of access tokens from the token endpoint (Bitbucket: 3600). */
+  tokenTtlSeconds?: number;
+}
+
+export interface Sandbox {
+  /** Origin, e.g. "http://127.0.0.1:7990"; also the baseUrl/baseApiUrl add-ons are given. */
+  readonly url: string;
+  close(): Promise<void>;
+  createWorkspace(slug: string, name?: string): Workspace;
+  /** Creates a bare repo (or returns the existing one); `cloneUrl` takes a plain `git push`. */
+  createRepo(workspace: string, repo: string): Promise<Record<string, unknown> & { uuid: string; cloneUrl: string }>;
+  installAddon(descriptorUrl: string, opts: { workspace: string }): Promise<InstallationSummary>;
+  uninstallAddon(addonKey: string, opts: { workspace: string }): Promise<void>;
+  installations(): InstallationSummary[];
+  deliveries(): DeliveryRecord[];
+  clearDeliveries(): void;
+  /** Waits for every webhook delivery started so far (retries included). */
+  settled(): Promise<void>;
+  statuses(workspace: string, repo: string, commit: string): Promise<BuildStatus[]>;
+  /** Current fault switches; assign a (partial) FaultsInput to replace them. */
+  get faults(): Faults;
+  set faults(input: FaultsInput);
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1"]);
+
+export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
+  const host = opts.host ?? "127.0.0.1";
+  if (!LOOPBACK_HOSTS.has(host)) throw new Error(`the sandbox binds to loopback only; "${host}" is not loopback`);
+  const log = opts.logger ?? pino({ level: "silent" });
+  const server = createServer();
+  await listen(server, opts.port ?? 0, host);
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const core = new SandboxCore(new SandboxState(opts.dataDir), origin, log, opts.tokenTtlSeconds ?? 3600);
+  server.on("request", buildApp(core));
+  log.info({ url: origin, dataDir: opts.dataDir }, "sandbox listening");
+  return programmaticApi(core, server);
+}
+
+function buildApp(core: SandboxCore) {
+  const app = express();
+  app.disable("x-powered-by");
+  const deps = { state: core.state, tokens: core.tokens, origin: core.origin, log: core.log, faults: () => core.faults };
+  app.use("/_sandbox", adminRouter(core));
+  app.use(gitRouter({ ...deps, webhooks: core.webhooks }));
+  app.use(oauthRouter({ ...deps, tokenTtlSeconds: () => core.tokenTtlSeconds }));
+  app.use(statusesRouter(deps));
+  app.use(archiveRouter(deps));
+  app.use(connectJsRouter());
+  app.use(repoPageRouter(deps));
+  app.use(errorHandler(core.log));
+  return app;
+}
+
+function programmaticApi(core: SandboxCore, server: Server): Sandbox {
+  return {
+    url: core.origin,
+    close: () => closeServer(server),
+    createWorkspace: (slug, name) => core.createWorkspace(slug, name),
+    createRepo: (workspace, repo) => core.createRepo(workspace, repo),
+    installAddon: (descriptorUrl, { workspace }) => core.install(descriptorUrl, workspace),
+    uninstallAddon: (addonKey, { workspace }) => core.uninstall(core.findInstallation(workspace, addonKey).clientKey),
+    installations: () => core.installations(),
+    deliveries: () => core.webhooks.list(),
+    clearDeliveries: () => core.webhooks.clear(),
+    settled: () => core.webhooks.settled(),
+    statuses: (workspace, repo, commit) => core.statuses(workspace, repo, commit),
+    get faults(): Faults {
+      return core.faults;
+    },
+    set faults(input: FaultsInput) {
+      core.setFaults(input);
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+/** Closes, cutting open connections too (a never-ending archive would otherwise hold close() forever). */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((err) => (err ? reject(err) : resolve()));
+    server.closeAllConnections();
+  });
+}
