@@ -33,6 +33,7 @@ export function gitRouter(deps: GitRouteDeps): Router {
     const key = `${ws}/${slug}`;
     const run = (locks.get(key) ?? Promise.resolve()).then(() => receivePack(deps, repo, () => runHttpBackend(cgi)));
     locks.set(key, run.catch(() => {}));
+    deps.webhooks.track(run);
     await run.catch((err: Error) => deps.log.error({ err: err.message, repo: key }, "receive-pack failed"));
   });
   return router;

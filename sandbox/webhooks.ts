@@ -95,9 +95,14 @@ export class WebhookDispatcher {
     return record;
   }
 
-  private track(delivery: Promise<void>): void {
-    this.inFlight.add(delivery);
-    delivery.finally(() => this.inFlight.delete(delivery));
+  /** Counts `work` as in flight for settled(): pushes register before git answers, so none is missed. */
+  track(work: Promise<unknown>): void {
+    const done = work.then(
+      () => {},
+      () => {},
+    );
+    this.inFlight.add(done);
+    done.finally(() => this.inFlight.delete(done));
   }
 
   private async deliver(inst: Installation, record: DeliveryRecord, body: string): Promise<void> {

@@ -1,0 +1,147 @@
+/**
+ * Test support: a stand-in add-on (an Express app serving a Connect descriptor
+ * and recording what "Bitbucket" sends it) and git helpers that drive the real
+ * git CLI. Used by sandbox/*.test.ts; not loaded by the sandbox itself.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { type Server, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { promisify } from "node:util";
+import express from "express";
+
+const run = promisify(execFile);
+
+export interface Received {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: any;
+  url: string;
+}
+
+export interface FakeAddon {
+  baseUrl: string;
+  descriptorUrl: string;
+  descriptor: Record<string, any>;
+  installs: Received[];
+  uninstalls: Received[];
+  webhooks: Received[];
+  /** Statuses to answer webhook attempts with, consumed in order; then 200. */
+  webhookAnswers: number[];
+  installAnswer: number;
+  close(): Promise<void>;
+}
+
+export async function startFakeAddon(opts: { pathPrefix?: string; descriptor?: (base: string) => object } = {}) {
+  const app = express();
+  const prefix = opts.pathPrefix ?? "";
+  const server: Server = createServer(app);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}${prefix}`;
+  const addon: FakeAddon = {
+    baseUrl,
+    descriptorUrl: `${baseUrl}/atlassian-connect.json`,
+    descriptor: opts.descriptor ? opts.descriptor(baseUrl) : defaultDescriptor(baseUrl),
+    installs: [],
+    uninstalls: [],
+    webhooks: [],
+    webhookAnswers: [],
+    installAnswer: 204,
+    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+  const record = (req: express.Request): Received => ({ path: req.path, headers: req.headers, body: req.body, url: req.originalUrl });
+  app.use(express.json({ limit: "1mb" }));
+  app.get(`${prefix}/atlassian-connect.json`, (_req, res) => res.json(addon.descriptor));
+  app.post(`${prefix}/installed`, (req, res) => {
+    addon.installs.push(record(req));
+    res.status(addon.installAnswer).end();
+  });
+  app.post(`${prefix}/uninstalled`, (req, res) => {
+    addon.uninstalls.push(record(req));
+    res.status(204).end();
+  });
+  app.post(`${prefix}/webhook`, (req, res) => {
+    addon.webhooks.push(record(req));
+    res.status(addon.webhookAnswers.shift() ?? 200).end();
+  });
+  return addon;
+}
+
+export function defaultDescriptor(baseUrl: string) {
+  return {
+    key: "hoist-test",
+    name: "Hoist (test)",
+    description: "test add-on",
+    baseUrl,
+    authentication: { type: "jwt" },
+    lifecycle: { installed: "/installed", uninstalled: "/uninstalled" },
+    scopes: ["account", "repository"],
+    contexts: ["account"],
+    modules: {
+      webhooks: [{ event: "repo:push", url: "/webhook" }],
+      webPanels: [
+        {
+          key: "hoist-panel",
+          name: { value: "Deploys" },
+          location: "org.bitbucket.repository.overview.informationPanel",
+          url: "/panel?repo={repository.uuid}&name={repository.full_name}&who={user.uuid}&x={nonsense.value}",
+        },
+      ],
+      repoPages: [{ key: "hoist-page", name: { value: "Hoist" }, url: "/page?repo={repository.uuid}" }],
+    },
+  };
+}
+
+export async function tempDir(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Runs git in a working tree with a fixed identity; returns trimmed stdout. */
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: "Ada Lovelace",
+    GIT_AUTHOR_EMAIL: "ada@example.com",
+    GIT_COMMITTER_NAME: "Ada Lovelace",
+    GIT_COMMITTER_EMAIL: "ada@example.com",
+    GIT_TERMINAL_PROMPT: "0",
+  };
+  const { stdout } = await run("git", args, { cwd, env });
+  return stdout.trim();
+}
+
+/** A fresh working tree on branch main. */
+export async function workTree(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  await git(dir, "init", "--quiet", "--initial-branch=main");
+  return dir;
+}
+
+/** Writes files and commits them; returns the commit hash. */
+export async function commitFiles(dir: string, files: Record<string, string>, message: string): Promise<string> {
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  await git(dir, "add", "-A");
+  await git(dir, "commit", "--quiet", "-m", message);
+  return git(dir, "rev-parse", "HEAD");
+}
+
+/** Polls until `check` returns a truthy value (or throws after `ms`). */
+export async function eventually<T>(check: () => T | undefined | false | Promise<T | undefined | false>, ms = 10_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
