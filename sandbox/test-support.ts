@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import * as jwt from "atlassian-jwt";
 import express from "express";
 
 const run = promisify(execFile);
@@ -144,4 +145,37 @@ export async function eventually<T>(check: () => T | undefined | false | Promise
     if (Date.now() > until) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The add-on's side of the JWT grant: a token request signed with the shared secret. */
+export function grantJwt(
+  install: { key: string; clientKey: string; sharedSecret: string },
+  overrides: { qshPath?: string; iat?: number; exp?: number; secret?: string } = {},
+): string {
+  const now = Math.floor(Date.now() / 1000);
+  const qshUrl = overrides.qshPath ?? "/site/oauth2/access_token";
+  const claims = {
+    iss: install.key,
+    sub: install.clientKey,
+    iat: overrides.iat ?? now,
+    exp: overrides.exp ?? now + 180,
+    qsh: jwt.createQueryStringHash(jwt.fromMethodAndUrl("POST", qshUrl)),
+  };
+  return jwt.encodeSymmetric(claims, overrides.secret ?? install.sharedSecret, jwt.SymmetricAlgorithm.HS256);
+}
+
+export async function requestToken(sandboxUrl: string, token: string): Promise<Response> {
+  return fetch(`${sandboxUrl}/site/oauth2/access_token`, {
+    method: "POST",
+    headers: { authorization: `JWT ${token}`, "content-type": "application/x-www-form-urlencoded" },
+    body: "grant_type=urn%3Abitbucket%3Aoauth2%3Ajwt",
+  });
+}
+
+/** Installs `addon` and trades a JWT for a bearer token, as Hoist will. */
+export async function accessToken(sandboxUrl: string, addon: FakeAddon): Promise<string> {
+  const install = addon.installs.at(-1)?.body;
+  const res = await requestToken(sandboxUrl, grantJwt(install));
+  if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
+  return (await res.json()).access_token;
 }
