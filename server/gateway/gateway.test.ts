@@ -1,0 +1,264 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig, type Config } from "../../lambda/core/config.ts";
+import { createLogger } from "../../lambda/core/log.ts";
+import { blobKey, writeManifest, type Manifest, type ManifestFile } from "../../lambda/core/manifest.ts";
+import { stageHostLabel } from "../../lambda/core/site.ts";
+import { Sites } from "../../lambda/core/sites.ts";
+import { runServe, type RunningServe } from "../cli/serve.ts";
+
+/**
+ * The gateway as a visitor meets it: `hoist serve` on the real embedded backend (s3rver +
+ * dynalite in a temp folder), sites written the way the deployer writes them, requests over
+ * real HTTP with the Host header a browser would send.
+ */
+
+const SITES_DOMAIN = "sites.test";
+let dataDir: string;
+let serve: RunningServe;
+let config: Config;
+let port: number;
+
+type Content = { body: Buffer; type: string; gzip?: boolean; cache?: string };
+
+async function putSite(ref: { workspace: string; repo: string }, deployId: string, files: Record<string, Content>, notFound?: string) {
+  const { s3, db } = serve.backend.clients;
+  const siteId = `${ref.workspace}/${ref.repo}`;
+  const entries: Record<string, ManifestFile> = {};
+  for (const [path, c] of Object.entries(files)) {
+    const hash = createHash("sha256").update(c.body).digest("hex");
+    const stored = c.gzip ? gzipSync(c.body) : c.body;
+    const key = blobKey(siteId, hash, c.gzip ? "gzip" : undefined);
+    await s3.send(new PutObjectCommand({ Bucket: config.buckets.sites, Key: key, Body: stored }));
+    entries[path] = {
+      hash,
+      size: c.body.length,
+      storedSize: stored.length,
+      contentType: c.type,
+      contentEncoding: c.gzip ? "gzip" : undefined,
+      cacheControl: c.cache ?? "public, max-age=0, must-revalidate",
+      blobKey: key,
+    };
+  }
+  const manifest: Manifest = { version: 1, siteId, deployId, stage: "production", commit: "c".repeat(40), createdAt: new Date().toISOString(), notFound, files: entries };
+  const manifestKey = await writeManifest(s3, config.buckets.sites, manifest);
+  const host = stageHostLabel(ref);
+  expect(await new Sites(db, config.tables.sites).publish({ host, siteId, stage: "production", deployId, manifestKey })).toBe("published");
+  return { host, manifestKey };
+}
+
+type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
+
+function get(host: string, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<Reply> {
+  return new Promise((done, fail) => {
+    const req = request({ host: "127.0.0.1", port, path, method, headers: { host, ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on("error", fail);
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+const html = (s: string): Content => ({ body: Buffer.from(s), type: "text/html; charset=utf-8", gzip: true });
+const bigText = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `line ${i} of a stylesheet\n`).join(""));
+const png = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
+
+const site = { workspace: "acme", repo: "website" };
+const other = { workspace: "rival", repo: "secret" };
+let siteHost: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "hoist-gateway-"));
+  config = loadConfig({ PORT: "0", HOIST_DATA_DIR: dataDir, HOIST_SITES_DOMAIN: SITES_DOMAIN, HOIST_BACKEND: "embedded", HOIST_LOG_LEVEL: "silent" });
+  serve = await runServe(config, createLogger({ level: "silent" }));
+  port = Number(new URL(serve.url).port);
+  config = serve.backend.config;
+  const v1 = await putSite(site, "01J00000000000000000000001", {
+    "index.html": html("<h1>Acme home v1</h1>"),
+    "guide/index.html": html("<h1>Guide</h1>"),
+    "about.html": html("<h1>About</h1>"),
+    "css/site.css": { body: bigText, type: "text/css; charset=utf-8", gzip: true, cache: "public, max-age=31536000, immutable" },
+    "img/logo.png": { body: png, type: "image/png" },
+    "404.html": html("<h1>Nothing here (acme)</h1>"),
+  });
+  siteHost = `${v1.host}.${SITES_DOMAIN}`;
+  await putSite(other, "01J00000000000000000000001", { "index.html": html("<h1>rival secret</h1>"), "404.html": html("rival 404") });
+});
+
+afterAll(async () => {
+  await serve?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe("serving a site's live files", () => {
+  it("serves stored gzip as-is to a client that accepts gzip, byte-identical once decoded", async () => {
+    const res = await get(siteHost, "/css/site.css", { "accept-encoding": "br, gzip;q=0.8" });
+    expect(res.status).toBe(200);
+    expect(res.headers["content-encoding"]).toBe("gzip");
+    expect(res.headers.vary).toBe("Accept-Encoding");
+    expect(Number(res.headers["content-length"])).toBe(res.body.length);
+    expect(gunzipSync(res.body).equals(bigText)).toBe(true);
+    expect(res.headers["content-type"]).toBe("text/css; charset=utf-8");
+    expect(res.headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+    expect(res.headers["x-content-type-options"]).toBe("nosniff");
+  });
+
+  it("decodes stored gzip for a client that does not accept it, with the original length", async () => {
+    for (const accept of [undefined, "gzip;q=0", "identity"]) {
+      const res = await get(siteHost, "/css/site.css", accept ? { "accept-encoding": accept } : {});
+      expect(res.headers["content-encoding"]).toBeUndefined();
+      expect(res.headers.vary).toBe("Accept-Encoding");
+      expect(Number(res.headers["content-length"])).toBe(bigText.length);
+      expect(res.body.equals(bigText)).toBe(true);
+    }
+  });
+
+  it("serves binary files unchanged whatever the client accepts", async () => {
+    const res = await get(siteHost, "/img/logo.png", { "accept-encoding": "gzip" });
+    expect(res.status).toBe(200);
+    expect(res.headers["content-encoding"]).toBeUndefined();
+    expect(res.headers["content-type"]).toBe("image/png");
+    expect(res.body.equals(png)).toBe(true);
+  });
+
+  it("answers 304 with no body when the ETag of the representation matches", async () => {
+    const first = await get(siteHost, "/css/site.css", { "accept-encoding": "gzip" });
+    const etag = String(first.headers.etag);
+    expect(etag).toMatch(/^"[0-9a-f]{64}-gz"$/);
+    const again = await get(siteHost, "/css/site.css", { "accept-encoding": "gzip", "if-none-match": `"nope", W/${etag}` });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    expect(again.headers.etag).toBe(etag);
+    // The decoded representation is a different one: the gzip ETag must not validate it.
+    const plain = await get(siteHost, "/css/site.css", { "if-none-match": etag });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.etag).not.toBe(etag);
+    expect(plain.body.equals(bigText)).toBe(true);
+  });
+
+  it("answers HEAD with the GET headers and no body", async () => {
+    const res = await get(siteHost, "/css/site.css", { "accept-encoding": "gzip" }, "HEAD");
+    expect(res.status).toBe(200);
+    expect(res.body.length).toBe(0);
+    expect(res.headers["content-encoding"]).toBe("gzip");
+    expect(Number(res.headers["content-length"])).toBeGreaterThan(0);
+  });
+
+  it("serves index.html for / and directories, redirects a directory without its slash, serves pretty URLs", async () => {
+    expect((await get(siteHost, "/")).body.toString()).toBe("<h1>Acme home v1</h1>");
+    expect((await get(siteHost, "/guide/")).body.toString()).toBe("<h1>Guide</h1>");
+    const moved = await get(siteHost, "/guide?from=nav");
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe("/guide/?from=nav");
+    expect((await get(siteHost, "/about")).body.toString()).toBe("<h1>About</h1>");
+  });
+
+  it("serves the site's 404.html with status 404 for a missing path", async () => {
+    const res = await get(siteHost, "/no/such/page", { "accept-encoding": "gzip" });
+    expect(res.status).toBe(404);
+    expect(gunzipSync(res.body).toString()).toBe("<h1>Nothing here (acme)</h1>");
+    expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
+  });
+});
+
+describe("what the gateway refuses", () => {
+  it("answers an unknown site with a plain 404 page and no other site's content", async () => {
+    for (const host of [`nobody--nowhere.${SITES_DOMAIN}`, `x.website--acme.${SITES_DOMAIN}`, `WEBSITE--ACME.${SITES_DOMAIN}.evil`]) {
+      const res = await get(host, "/", { "accept-encoding": "identity" });
+      expect(res.status).toBe(404);
+      expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
+      const text = res.body.toString();
+      expect(text).not.toContain("Acme");
+      expect(text).not.toContain("rival");
+    }
+  });
+
+  it("refuses traversal and NUL tricks with 400", async () => {
+    for (const path of ["/../secret--rival/index.html", "/%2e%2e/%2e%2e/etc/passwd", "/css/..%5c..%5cindex.html", "/index.html%00.png", "/%E0%A4%A"]) {
+      const res = await get(siteHost, path);
+      expect(res.status, path).toBe(400);
+      expect(res.body.toString()).not.toContain("Acme home");
+    }
+  });
+
+  it("answers methods other than GET and HEAD with 405 and Allow", async () => {
+    for (const method of ["POST", "PUT", "DELETE"]) {
+      const res = await get(siteHost, "/", {}, method);
+      expect(res.status).toBe(405);
+      expect(res.headers.allow).toBe("GET, HEAD");
+    }
+  });
+
+  it("leaves requests for the bare domain to the app behind it", async () => {
+    const res = await get(`localhost:${port}`, "/");
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).toContain("hosting gateway");
+  });
+});
+
+describe("when storage fails", () => {
+  it("answers 502 with a request id and no internals when a live manifest names a missing blob", async () => {
+    const { s3, db } = serve.backend.clients;
+    const siteId = "acme/broken";
+    const file: ManifestFile = { hash: "b".repeat(64), size: 5, storedSize: 5, contentType: "text/html; charset=utf-8", cacheControl: "no-cache", blobKey: blobKey(siteId, "b".repeat(64)) };
+    const manifest: Manifest = { version: 1, siteId, deployId: "01J00000000000000000000001", stage: "production", commit: "c".repeat(40), createdAt: new Date().toISOString(), files: { "index.html": file } };
+    const manifestKey = await writeManifest(s3, config.buckets.sites, manifest);
+    const host = stageHostLabel({ workspace: "acme", repo: "broken" });
+    await new Sites(db, config.tables.sites).publish({ host, siteId, stage: "production", deployId: manifest.deployId, manifestKey });
+
+    const res = await get(`${host}.${SITES_DOMAIN}`, "/");
+    expect(res.status).toBe(502);
+    const text = res.body.toString();
+    expect(text).toContain(String(res.headers["x-request-id"]));
+    expect(text).not.toMatch(/NoSuchKey|at .*\.ts|sites\/acme/);
+  });
+
+  it("answers 502 when the live pointer names a manifest that does not exist", async () => {
+    const host = stageHostLabel({ workspace: "acme", repo: "lost" });
+    await new Sites(serve.backend.clients.db, config.tables.sites).publish({ host, siteId: "acme/lost", stage: "production", deployId: "01J00000000000000000000001", manifestKey: "sites/acme/lost/manifests/missing.json" });
+    const res = await get(`${host}.${SITES_DOMAIN}`, "/");
+    expect(res.status).toBe(502);
+    expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
+  });
+});
+
+describe("clients that leave", () => {
+  it("keeps serving after a client disconnects in the middle of a file", async () => {
+    await new Promise<void>((done, fail) => {
+      const req = request({ host: "127.0.0.1", port, path: "/css/site.css", headers: { host: siteHost } }, (res) => {
+        res.once("data", () => {
+          req.destroy();
+          done();
+        });
+      });
+      req.on("error", (err) => ((err as NodeJS.ErrnoException).code === "ECONNRESET" ? undefined : fail(err)));
+      req.end();
+    });
+    const res = await get(siteHost, "/css/site.css");
+    expect(res.body.equals(bigText)).toBe(true);
+  });
+});
+
+describe("publishing and rollback", () => {
+  it("shows a new deploy, then a rollback, within about a second", async () => {
+    const v2 = await putSite(site, "01J00000000000000000000002", { "index.html": html("<h1>Acme home v2</h1>") });
+    await expect.poll(async () => (await get(siteHost, "/")).body.toString(), { timeout: 2500, interval: 100 }).toBe("<h1>Acme home v2</h1>");
+
+    const sites = new Sites(serve.backend.clients.db, config.tables.sites);
+    const v1Key = `sites/acme/website/manifests/01J00000000000000000000001.json`;
+    const rolledBack = await sites.rollback({ host: v2.host, toDeployId: "01J00000000000000000000001", manifestKey: v1Key, expectedLiveDeployId: "01J00000000000000000000002" });
+    expect(rolledBack).toBe(true);
+    const started = Date.now();
+    await expect.poll(async () => (await get(siteHost, "/")).body.toString(), { timeout: 2500, interval: 50 }).toBe("<h1>Acme home v1</h1>");
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
