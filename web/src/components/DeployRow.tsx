@@ -1,0 +1,77 @@
+import type { ApiClient } from "../api/client.ts";
+import type { DeployView, StageView } from "../api/types.ts";
+import { timeoutHeadline } from "../deploy/timeout.ts";
+import { formatDuration } from "../format/duration.ts";
+import { isLive } from "../state/merge.ts";
+import { CommitHash } from "./CommitHash.tsx";
+import { type DeployActions, DeployDetail } from "./DeployDetail.tsx";
+import { RelativeTime } from "./RelativeTime.tsx";
+import { LiveLozenge, StatusLozenge } from "./StatusLozenge.tsx";
+
+type Props = DeployActions & {
+  deploy: DeployView;
+  stages: readonly StageView[];
+  client: ApiClient;
+  now: number;
+  expanded: boolean;
+  onToggle: (deployId: string) => void;
+};
+
+/** One line of the outcome in the collapsed row, so failures are seen without opening them. */
+function outcomeLine(d: DeployView): string | undefined {
+  if (d.status === "timed_out") return timeoutHeadline(d);
+  if (d.status === "failed") return [d.reason, d.reasonMessage].filter(Boolean).join(": ") || "Failed";
+  return undefined;
+}
+
+export function DeployRow({ deploy, stages, client, now, expanded, onToggle, onRollback, onRedeploy }: Props) {
+  const detailId = `deploy-detail-${deploy.deployId}`;
+  const live = isLive(deploy, stages);
+  const outcome = outcomeLine(deploy);
+  const summary = deploy.message?.split("\n", 1)[0] || "(no commit message)";
+  return (
+    <li className={`row${expanded ? " row--expanded" : ""}`} data-status={deploy.status}>
+      <button
+        type="button"
+        className="row__toggle"
+        aria-expanded={expanded}
+        aria-controls={expanded ? detailId : undefined}
+        onClick={() => onToggle(deploy.deployId)}
+      >
+        <span className="row__status">
+          <StatusLozenge status={deploy.status} />
+          {live ? <LiveLozenge /> : null}
+        </span>
+        <span className="row__main">
+          <span className="row__message">{summary}</span>
+          <span className="row__meta">
+            <CommitHash commit={deploy.commit} />
+            <span className="row__branch" title={`Branch ${deploy.branch}`}>
+              {deploy.branch}
+            </span>
+            {deploy.author ? <span className="row__author">{deploy.author}</span> : null}
+          </span>
+          {outcome ? <span className={`row__outcome row__outcome--${deploy.status}`}>{outcome}</span> : null}
+        </span>
+        <span className="row__when">
+          <RelativeTime iso={deploy.queuedAt} now={now} />
+          {deploy.durationMs !== undefined ? (
+            <span className="row__duration" title="Duration">
+              {formatDuration(deploy.durationMs)}
+            </span>
+          ) : null}
+        </span>
+      </button>
+      {expanded ? (
+        <DeployDetail
+          id={detailId}
+          client={client}
+          summary={{ ...deploy, live }}
+          stages={stages}
+          onRollback={onRollback}
+          onRedeploy={onRedeploy}
+        />
+      ) : null}
+    </li>
+  );
+}

@@ -1,0 +1,108 @@
+import { type DeployView, isActiveStatus } from "../api/types.ts";
+import { STATUS_LOOK } from "../deploy/status.ts";
+import { formatBytes } from "../format/bytes.ts";
+import { formatDuration } from "../format/duration.ts";
+import { shortCommit } from "./CommitHash.tsx";
+
+const MAX_POINTS = 20;
+const W = 400;
+const H = 120;
+const PAD = 4;
+
+export type TrendPoint = { deploy: DeployView; durationMs: number; siteBytes?: number };
+
+/** The last ≤ 20 finished deploys, oldest first (left to right, as time reads). */
+export function trendPoints(deploys: readonly DeployView[]): TrendPoint[] {
+  return deploys
+    .filter((d) => !isActiveStatus(d.status) && d.status !== "superseded" && d.durationMs !== undefined)
+    .slice(0, MAX_POINTS)
+    .reverse()
+    .map((d) => ({ deploy: d, durationMs: d.durationMs ?? 0, siteBytes: d.stats?.originalBytes }));
+}
+
+function range(values: number[]): [number, number] {
+  return [Math.min(...values), Math.max(...values)];
+}
+
+/** One sentence a screen reader (and anyone) can read instead of the picture. */
+export function trendSummary(points: readonly TrendPoint[]): string {
+  if (points.length === 0) return "No finished deploys yet.";
+  const durations = points.map((p) => p.durationMs);
+  const [dMin, dMax] = range(durations);
+  const last = points.at(-1) as TrendPoint;
+  let text = `Last ${points.length} deploy${points.length === 1 ? "" : "s"}, oldest first. Duration ${formatDuration(dMin)} to ${formatDuration(dMax)}, latest ${formatDuration(last.durationMs)}.`;
+  const sizes = points.filter((p) => p.siteBytes !== undefined).map((p) => p.siteBytes as number);
+  if (sizes.length > 0) {
+    const first = sizes[0] as number;
+    const latest = sizes.at(-1) as number;
+    const change = first > 0 ? Math.round(((latest - first) / first) * 100) : 0;
+    const trend = change === 0 ? "unchanged" : `${change > 0 ? "up" : "down"} ${Math.abs(change)}%`;
+    text += ` Site size ${formatBytes(first)} to ${formatBytes(latest)} (${trend}).`;
+  }
+  return text;
+}
+
+/** Duration as bars (coloured by outcome), site size as a line: a trend seen, not read. */
+export function TrendChart({ deploys }: { deploys: readonly DeployView[] }) {
+  const points = trendPoints(deploys);
+  const summary = trendSummary(points);
+  if (points.length < 2) return null;
+  const maxDuration = Math.max(...points.map((p) => p.durationMs), 1);
+  const sized = points.map((p, i) => ({ i, bytes: p.siteBytes })).filter((p): p is { i: number; bytes: number } => p.bytes !== undefined);
+  const maxBytes = Math.max(...sized.map((p) => p.bytes), 1);
+  const slot = (W - PAD * 2) / points.length;
+  const barW = Math.max(2, slot * 0.6);
+  const x = (i: number) => PAD + slot * i + slot / 2;
+  const y = (v: number, max: number) => H - PAD - (v / max) * (H - PAD * 2);
+  const line = sized.map((p, k) => `${k === 0 ? "M" : "L"}${x(p.i).toFixed(1)},${y(p.bytes, maxBytes).toFixed(1)}`).join(" ");
+
+  return (
+    <section className="trend" aria-labelledby="trend-heading">
+      <h2 id="trend-heading" className="section-heading">
+        Trend
+      </h2>
+      <figure className="trend__figure">
+        <svg
+          className="trend__svg"
+          viewBox={`0 0 ${W} ${H}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-label={summary}
+          focusable="false"
+        >
+          {points.map((p, i) => {
+            const top = y(p.durationMs, maxDuration);
+            return (
+              <rect
+                key={p.deploy.deployId}
+                className={`trend__bar trend__bar--${p.deploy.status}`}
+                x={x(i) - barW / 2}
+                y={top}
+                width={barW}
+                height={H - PAD - top}
+              >
+                <title>
+                  {`${shortCommit(p.deploy.commit)} · ${STATUS_LOOK[p.deploy.status].label} · ${formatDuration(p.durationMs)}${
+                    p.siteBytes !== undefined ? ` · ${formatBytes(p.siteBytes)}` : ""
+                  }`}
+                </title>
+              </rect>
+            );
+          })}
+          {sized.length > 1 ? <path className="trend__line" d={line} vectorEffect="non-scaling-stroke" /> : null}
+        </svg>
+        <figcaption className="trend__caption">
+          <span className="trend__legend">
+            <span className="trend__swatch trend__swatch--bar" aria-hidden="true" /> Duration (max {formatDuration(maxDuration)})
+          </span>
+          {sized.length > 0 ? (
+            <span className="trend__legend">
+              <span className="trend__swatch trend__swatch--line" aria-hidden="true" /> Site size (max {formatBytes(maxBytes)})
+            </span>
+          ) : null}
+          <span className="trend__summary">{summary}</span>
+        </figcaption>
+      </figure>
+    </section>
+  );
+}
