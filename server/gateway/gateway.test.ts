@@ -145,6 +145,24 @@ describe("serving a site's live files", () => {
     expect(plain.body.equals(bigText)).toBe(true);
   });
 
+  it("serves a byte range of a file stored as-is (video players need this), and never of gzip'd text", async () => {
+    const part = await get(siteHost, "/img/logo.png", { range: "bytes=1000-1999" });
+    expect(part.status).toBe(206);
+    expect(part.headers["content-range"]).toBe(`bytes 1000-1999/${png.length}`);
+    expect(part.body.equals(png.subarray(1000, 2000))).toBe(true);
+
+    const stale = await get(siteHost, "/img/logo.png", { range: "bytes=0-9", "if-range": '"stale"' });
+    expect(stale.status).toBe(200);
+    expect(stale.body.equals(png)).toBe(true);
+
+    const beyond = await get(siteHost, "/img/logo.png", { range: `bytes=${png.length}-` });
+    expect(beyond.status).toBe(416);
+
+    const text = await get(siteHost, "/css/site.css", { range: "bytes=0-9" });
+    expect(text.status).toBe(200);
+    expect(text.body.equals(bigText)).toBe(true);
+  });
+
   it("answers HEAD with the GET headers and no body", async () => {
     const res = await get(siteHost, "/css/site.css", { "accept-encoding": "gzip" }, "HEAD");
     expect(res.status).toBe(200);

@@ -4,10 +4,12 @@ import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { ManifestFile } from "../../lambda/core/manifest.ts";
-import { chooseRepresentation, ifNoneMatchHits } from "./negotiate.ts";
+import { ifRangeAllows, parseByteRange, type ByteRange } from "./byte-range.ts";
+import { chooseRepresentation, ifNoneMatchHits, type Representation } from "./negotiate.ts";
 
 /**
- * Sends one manifest entry: headers from the manifest, conditional GET, then the blob streamed
+ * Sends one manifest entry: headers from the manifest, conditional GET, an optional byte range
+ * (byte-range.ts), then the blob streamed
  * from S3 straight to the socket (decoded on the way when the client refuses gzip). A blob is
  * never held whole in memory; backpressure from a slow client pauses the S3 read.
  *
@@ -40,17 +42,38 @@ export async function sendManifestFile(ctx: SendContext, file: ManifestFile, sta
   }
   headers["Content-Length"] = String(rep.contentLength);
   if (rep.gzip) headers["Content-Encoding"] = "gzip";
-  if (req.method === "HEAD") {
-    res.writeHead(status, headers);
+  if (!rep.vary) headers["Accept-Ranges"] = "bytes";
+  const range = status === 200 ? requestedRange(req, rep) : undefined;
+  if (range === "unsatisfiable") {
+    res.writeHead(416, { ...headers, "Content-Range": `bytes */${rep.contentLength}`, "Content-Length": "0" });
     res.end();
-    return { status };
+    return { status: 416 };
+  }
+  const sentStatus = range ? 206 : status;
+  if (range) {
+    headers["Content-Range"] = `bytes ${range.start}-${range.end}/${rep.contentLength}`;
+    headers["Content-Length"] = String(range.end - range.start + 1);
+  }
+  if (req.method === "HEAD") {
+    res.writeHead(sentStatus, headers);
+    res.end();
+    return { status: sentStatus };
   }
 
-  const out = await ctx.s3.send(new GetObjectCommand({ Bucket: ctx.bucket, Key: file.blobKey }));
+  const out = await ctx.s3.send(
+    new GetObjectCommand({ Bucket: ctx.bucket, Key: file.blobKey, Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
+  );
   const body = out.Body as Readable;
-  res.writeHead(status, headers);
+  res.writeHead(sentStatus, headers);
   const streams: NodeJS.ReadWriteStream[] = rep.decode ? [createGunzip()] : [];
   // pipeline destroys every stream on error or on the client going away, releasing the S3 socket.
   const bytes = pipeline([body, ...streams, res]);
-  return { status, bytes };
+  return { status: sentStatus, bytes };
+}
+
+/** The byte range to send, for representations that are the stored bytes themselves. */
+function requestedRange(req: IncomingMessage, rep: Representation): ByteRange | "unsatisfiable" | undefined {
+  if (rep.vary) return undefined;
+  if (!ifRangeAllows(req.headers["if-range"] as string | undefined, rep.etag)) return undefined;
+  return parseByteRange(req.headers.range, rep.contentLength);
 }
