@@ -104,4 +104,18 @@ describe("git push → repo:push webhook", () => {
     await git(dir, "clone", "--quiet", remote, `${dir}/clone`);
     expect(await git(`${dir}/clone`, "rev-parse", "HEAD")).toBe(hash);
   });
+
+  it("serves a fetch whose request git gzips (many wants)", async () => {
+    const tree = await workTree(`${dir}/work`);
+    const branches: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      await commitFiles(tree, { [`f${i}.txt`]: String(i) }, `c${i}`);
+      await git(tree, "branch", `topic-${i}`);
+      branches.push(`topic-${i}`);
+    }
+    await git(tree, "push", "--quiet", remote, "main", ...branches);
+
+    await git(dir, "clone", "--quiet", "--mirror", remote, `${dir}/mirror.git`);
+    expect((await git(`${dir}/mirror.git`, "branch", "--list")).split("\n")).toHaveLength(41);
+  });
 });
