@@ -76,7 +76,7 @@ describe("git push → repo:push webhook", () => {
 
     expect(addon.webhooks).toHaveLength(1);
     const changes = addon.webhooks[0]?.body.push.changes;
-    const byName = (name: string) => changes.find((c: any) => (c.new ?? c.old).name === name);
+    const byName = (name: string) => changes.find((c: { new?: { name: string }; old?: { name: string } }) => (c.new ?? c.old)?.name === name);
     expect(changes).toHaveLength(3);
     expect(byName("main")).toMatchObject({ old: { target: { hash: first } }, new: { target: { hash: second } }, created: false });
     expect(byName("v1")).toMatchObject({ old: null, created: true, new: { type: "tag", target: { hash: second } } });

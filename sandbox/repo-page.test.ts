@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "./server.ts";
 import { type FakeAddon, accessToken, commitFiles, git, removeDir, startFakeAddon, tempDir, workTree } from "./test-support.ts";
 
-const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 
 describe("repository page", () => {
   let sandbox: Sandbox;
@@ -31,7 +31,7 @@ describe("repository page", () => {
   });
 
   const page = async (path = "/acme/site") => (await fetch(`${sandbox.url}${path}`)).text();
-  const iframeSrc = (html: string) => unescape(/<iframe[^>]* src="([^"]+)"/.exec(html)?.[1] ?? "");
+  const iframeSrc = (html: string) => unescapeHtml(/<iframe[^>]* src="([^"]+)"/.exec(html)?.[1] ?? "");
 
   it("embeds the web panel with context params and a jwt whose qsh verifies", async () => {
     const src = new URL(iframeSrc(await page()));

@@ -74,7 +74,8 @@ async function authorisedCommit(deps: StatusDeps, req: Request, res: Response) {
 /** Same key on the same commit overwrites, keeping the creation time. */
 export function putStatus(state: SandboxState, repo: Repo, commit: string, body: z.infer<typeof statusBody>) {
   const id = `${repo.workspace}/${repo.slug}/${commit}`;
-  const byKey = (state.data.statuses[id] ??= {});
+  const byKey = state.data.statuses[id] ?? {};
+  state.data.statuses[id] = byKey;
   const now = new Date().toISOString();
   const previous = byKey[body.key];
   const status: BuildStatus = {

@@ -18,6 +18,7 @@ const run = promisify(execFile);
 export interface Received {
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the sandbox sent
   body: any;
   url: string;
 }
@@ -25,6 +26,7 @@ export interface Received {
 export interface FakeAddon {
   baseUrl: string;
   descriptorUrl: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests rewrite the descriptor freely
   descriptor: Record<string, any>;
   installs: Received[];
   uninstalls: Received[];
