@@ -70,6 +70,16 @@ describe("Connect install and uninstall", () => {
     expect(sandbox.installations()).toEqual([]);
   });
 
+  it("signs a re-install after an uninstall with the secret of the uninstalled installation", async () => {
+    await sandbox.installAddon(addon.descriptorUrl, { workspace: "acme" });
+    await sandbox.uninstallAddon("hoist-test", { workspace: "acme" });
+    await sandbox.installAddon(addon.descriptorUrl, { workspace: "acme" });
+
+    const token = String(addon.installs[1]?.headers.authorization).replace(/^JWT /, "");
+    const claims = jwt.decodeSymmetric(token, addon.installs[0]?.body.sharedSecret, jwt.SymmetricAlgorithm.HS256);
+    expect(claims.iss).toBe(addon.installs[0]?.body.clientKey);
+  });
+
   it("refuses a descriptor that is not jwt-authenticated, naming the reason", async () => {
     addon.descriptor = { ...defaultDescriptor(addon.baseUrl), authentication: { type: "none" } };
     await expect(sandbox.installAddon(addon.descriptorUrl, { workspace: "acme" })).rejects.toThrow(/authentication/);

@@ -25,8 +25,9 @@ export function clientKeyFor(workspace: Workspace, addonKey: string): string {
 /**
  * Installs (or re-installs) an add-on into a workspace, following Connect:
  * the first install is unsigned (trust on first use); a re-install is signed with
- * the previous shared secret and hands over a new one. The installation is kept
- * only if the add-on answers 2xx.
+ * the previous shared secret and hands over a new one. "Previous" outlives an
+ * uninstall: an add-on that kept its record (ACE does) demands a signed
+ * re-install. The installation is kept only if the add-on answers 2xx.
  */
 export async function installAddon(deps: InstallDeps, descriptorUrl: string, workspaceSlug: string): Promise<Installation> {
   const workspace = deps.state.data.workspaces[workspaceSlug];
@@ -34,6 +35,8 @@ export async function installAddon(deps: InstallDeps, descriptorUrl: string, wor
   const descriptor = await fetchDescriptor(descriptorUrl);
   const clientKey = clientKeyFor(workspace, descriptor.key);
   const previous = deps.state.data.installations[clientKey];
+  const previousSecret = previous?.sharedSecret ?? deps.state.data.retiredSecrets?.[clientKey];
+  const signer = previousSecret ? { clientKey, sharedSecret: previousSecret } : undefined;
   const installation: Installation = {
     clientKey,
     addonKey: descriptor.key,
@@ -45,10 +48,11 @@ export async function installAddon(deps: InstallDeps, descriptorUrl: string, wor
   };
   const url = addonUrl(descriptor, descriptor.lifecycle.installed);
   const body = lifecyclePayload(deps, installation, workspace, "installed");
-  await postLifecycle(deps, url, body, descriptor, previous);
+  await postLifecycle(deps, url, body, descriptor, signer);
   deps.state.data.installations[clientKey] = installation;
+  delete deps.state.data.retiredSecrets?.[clientKey];
   deps.state.save();
-  deps.log.info({ clientKey, addonKey: descriptor.key, workspace: workspaceSlug, reinstall: !!previous }, "add-on installed");
+  deps.log.info({ clientKey, addonKey: descriptor.key, workspace: workspaceSlug, reinstall: !!signer }, "add-on installed");
   return installation;
 }
 
@@ -63,6 +67,7 @@ export async function uninstallAddon(deps: InstallDeps, clientKey: string): Prom
   const workspace = deps.state.workspace(installation.workspace);
   const hook = installation.descriptor.lifecycle.uninstalled;
   delete deps.state.data.installations[clientKey];
+  deps.state.data.retiredSecrets = { ...deps.state.data.retiredSecrets, [clientKey]: installation.sharedSecret };
   deps.state.save();
   deps.tokens.revokeInstallation(clientKey);
   if (hook) {
@@ -104,7 +109,7 @@ async function postLifecycle(
   url: string,
   body: object,
   descriptor: Descriptor,
-  signer: Installation | undefined,
+  signer: Pick<Installation, "clientKey" | "sharedSecret"> | undefined,
 ): Promise<void> {
   const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Bitbucket-Connect" };
   if (signer) {

@@ -57,6 +57,8 @@ interface Persisted {
   installations: Record<string, Installation>;
   /** "ws/repo/<40-hex>" → status key → status */
   statuses: Record<string, Record<string, BuildStatus>>;
+  /** Shared secrets of uninstalled add-ons by clientKey: a later re-install is signed with them. */
+  retiredSecrets?: Record<string, string>;
 }
 
 /**
