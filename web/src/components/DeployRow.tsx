@@ -55,7 +55,7 @@ export function DeployRow({ deploy, stages, client, now, expanded, onToggle, onR
         </span>
         <span className="row__when">
           <RelativeTime iso={deploy.queuedAt} now={now} />
-          {deploy.durationMs !== undefined ? (
+          {deploy.durationMs ? (
             <span className="row__duration" title="Duration">
               {formatDuration(deploy.durationMs)}
             </span>

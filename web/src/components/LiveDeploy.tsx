@@ -9,12 +9,16 @@ import { StatusLozenge } from "./StatusLozenge.tsx";
 type Site = SiteResponse["site"];
 const PRODUCTION = "production";
 
-function latestFor(stage: string, deploys: readonly DeployView[]): DeployView | undefined {
-  return deploys.find((d) => d.stage === stage);
+/** The deploy to show beside what is live: one in progress first, else the newest push. */
+function latestFor(stage: string, deploys: readonly DeployView[]): { latest?: DeployView; waiting: number } {
+  const ofStage = deploys.filter((d) => d.stage === stage);
+  const running = ofStage.find((d) => d.status === "running");
+  const waiting = ofStage.filter((d) => d.status === "queued" && d !== running).length;
+  return { latest: running ?? ofStage[0], waiting: running ? waiting : Math.max(0, waiting - 1) };
 }
 
 /** The newest push to a stage when it is not what the stage serves: in progress, or why not. */
-function LatestPush({ latest, now }: { latest: DeployView; now: number }) {
+function LatestPush({ latest, waiting, now }: { latest: DeployView; waiting: number; now: number }) {
   const why =
     latest.status === "timed_out"
       ? timeoutHeadline(latest)
@@ -29,6 +33,7 @@ function LatestPush({ latest, now }: { latest: DeployView; now: number }) {
         <CommitHash commit={latest.commit} />
         <span className="row__branch">{latest.branch}</span>
         <RelativeTime iso={latest.queuedAt} now={now} />
+        {waiting > 0 ? <span className="muted">· {waiting} more queued</span> : null}
       </p>
       {why ? <p className={`row__outcome row__outcome--${latest.status}`}>{why} — the live site was not changed.</p> : null}
       {isActiveStatus(latest.status) ? <ProgressBar progress={latest.progress} /> : null}
@@ -38,7 +43,7 @@ function LatestPush({ latest, now }: { latest: DeployView; now: number }) {
 
 function StageCard({ stage, deploys, now }: { stage: StageView; deploys: readonly DeployView[]; now: number }) {
   const live = stage.live;
-  const latest = latestFor(stage.stage, deploys);
+  const { latest, waiting } = latestFor(stage.stage, deploys);
   const showLatest = latest && latest.deployId !== stage.liveDeployId && (!live || latest.deployId > live.deployId);
   return (
     <div className="live__card">
@@ -61,7 +66,7 @@ function StageCard({ stage, deploys, now }: { stage: StageView; deploys: readonl
       ) : (
         <p className="muted">Nothing is live on this stage yet.</p>
       )}
-      {showLatest ? <LatestPush latest={latest} now={now} /> : null}
+      {showLatest ? <LatestPush latest={latest} waiting={waiting} now={now} /> : null}
     </div>
   );
 }

@@ -50,11 +50,19 @@ export function TrendChart({ deploys }: { deploys: readonly DeployView[] }) {
   const maxDuration = Math.max(...points.map((p) => p.durationMs), 1);
   const sized = points.map((p, i) => ({ i, bytes: p.siteBytes })).filter((p): p is { i: number; bytes: number } => p.bytes !== undefined);
   const maxBytes = Math.max(...sized.map((p) => p.bytes), 1);
+  const minBytes = Math.min(...sized.map((p) => p.bytes), maxBytes);
+  // Size moves by percents, not multiples: scale the line to its own range (10–90% of the
+  // height) so a trend is visible; the caption states the range in numbers.
+  const sizeY = (v: number) => {
+    const span = maxBytes - minBytes;
+    const t = span > 0 ? (v - minBytes) / span : 0.5;
+    return H - PAD - (0.1 + 0.8 * t) * (H - PAD * 2);
+  };
   const slot = (W - PAD * 2) / points.length;
   const barW = Math.max(2, slot * 0.6);
   const x = (i: number) => PAD + slot * i + slot / 2;
   const y = (v: number, max: number) => H - PAD - (v / max) * (H - PAD * 2);
-  const line = sized.map((p, k) => `${k === 0 ? "M" : "L"}${x(p.i).toFixed(1)},${y(p.bytes, maxBytes).toFixed(1)}`).join(" ");
+  const line = sized.map((p, k) => `${k === 0 ? "M" : "L"}${x(p.i).toFixed(1)},${sizeY(p.bytes).toFixed(1)}`).join(" ");
 
   return (
     <section className="trend" aria-labelledby="trend-heading">
@@ -97,7 +105,7 @@ export function TrendChart({ deploys }: { deploys: readonly DeployView[] }) {
           </span>
           {sized.length > 0 ? (
             <span className="trend__legend">
-              <span className="trend__swatch trend__swatch--line" aria-hidden="true" /> Site size (max {formatBytes(maxBytes)})
+              <span className="trend__swatch trend__swatch--line" aria-hidden="true" /> Site size ({minBytes === maxBytes ? formatBytes(maxBytes) : `${formatBytes(minBytes)} – ${formatBytes(maxBytes)}`})
             </span>
           ) : null}
           <span className="trend__summary">{summary}</span>

@@ -33,10 +33,10 @@ export function fixtureUlid(ms: number, seq: number): string {
 
 function hash(seed: number): string {
   let h = "";
-  let x = seed * 2654435761;
+  let x = (seed * 2654435761) >>> 0;
   while (h.length < 40) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    h += (x % 16).toString(16);
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    h += ((x >>> 16) & 0xf).toString(16);
   }
   return h;
 }
