@@ -72,6 +72,7 @@ function buildApp(core: SandboxCore) {
   app.use(archiveRouter(deps));
   app.use(connectJsRouter());
   app.use(repoPageRouter(deps));
+  app.get("/favicon.ico", (_req, res) => void res.status(204).end()); // keeps browser consoles clean in e2e
   app.use(errorHandler(core.log));
   return app;
 }

@@ -66,6 +66,12 @@ export async function startFakeAddon(opts: { pathPrefix?: string; descriptor?: (
     addon.uninstalls.push(record(req));
     res.status(204).end();
   });
+  // A panel that loads the host's all.js, as a Connect iframe does; 640px tall so resizing shows.
+  app.get([`${prefix}/panel`, `${prefix}/page`], (req, res) => {
+    const host = String(req.query.xdm_e ?? "");
+    res.type("html").send(`<!doctype html><body style="margin:0"><div style="height:640px">panel</div>
+<script src="${host}/atlassian-connect/all.js"></script></body>`);
+  });
   app.post(`${prefix}/webhook`, (req, res) => {
     addon.webhooks.push(record(req));
     res.status(addon.webhookAnswers.shift() ?? 200).end();
