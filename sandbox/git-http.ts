@@ -53,6 +53,10 @@ function pipeCgiResponse(stdout: NodeJS.ReadableStream, res: Response): void {
   const onData = (chunk: Buffer) => {
     head = Buffer.concat([head, chunk]);
     const end = headerEnd(head);
+    if (end === -1 && head.length > 64 * 1024) {
+      stdout.removeListener("data", onData);
+      return void res.status(502).end("git http-backend sent no CGI header end");
+    }
     if (end === -1) return;
     stdout.removeListener("data", onData);
     const { status, headers } = parseCgiHeaders(head.subarray(0, end).toString("latin1"));
