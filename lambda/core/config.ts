@@ -114,3 +114,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     log: { level: e.HOIST_LOG_LEVEL, httpUrl: e.HOIST_LOG_HTTP_URL },
   };
 }
+
+/**
+ * The environment that reproduces `config` in another process: the local Lambda runner's
+ * workers and the real function's configuration (`hoist lambda deploy`) are both made from it.
+ */
+export function configToEnv(config: Config): Record<string, string> {
+  const env: Record<string, string> = {
+    NODE_ENV: config.production ? "production" : "development",
+    HOIST_BACKEND: config.backend,
+    HOIST_SITES_DOMAIN: config.sitesDomain,
+    HOIST_TABLE_PREFIX: config.tables.prefix,
+    HOIST_STAGING_BUCKET: config.buckets.staging,
+    HOIST_SITES_BUCKET: config.buckets.sites,
+    HOIST_MAX_ARCHIVE_BYTES: String(config.limits.maxArchiveBytes),
+    HOIST_MAX_TOTAL_BYTES: String(config.limits.maxTotalBytes),
+    HOIST_MAX_FILE_BYTES: String(config.limits.maxFileBytes),
+    HOIST_MAX_FILES: String(config.limits.maxFiles),
+    HOIST_MAX_PATH_DEPTH: String(config.limits.maxPathDepth),
+    HOIST_UPLOAD_CONCURRENCY: String(config.uploadConcurrency),
+    HOIST_TIMEOUT_MARGIN_MS: String(config.timeoutMarginMs),
+    HOIST_LOG_LEVEL: config.log.level,
+  };
+  if (config.log.httpUrl) env.HOIST_LOG_HTTP_URL = config.log.httpUrl;
+  if (config.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = config.endpoints.s3;
+  if (config.endpoints.dynamodb) env.AWS_ENDPOINT_URL_DYNAMODB = config.endpoints.dynamodb;
+  return env;
+}

@@ -79,6 +79,8 @@ export type DeployRecord = {
   attempt?: number;
   runId?: string;
   leaseExpiresAt?: number;
+  /** Deploy only this folder of the repository (from hoist.json `directory` or the CLI's --dir). */
+  directory?: string;
   /** Webhook delivery that created this deploy, for de-duplicating redeliveries. */
   deliveryId?: string;
 };
@@ -163,6 +165,27 @@ export class DeployRecords {
     }
   }
 
+  /**
+   * Gives up a claim after an unexpected crash of this run, so Lambda's retry can take the
+   * deploy at once instead of waiting out the lease.
+   */
+  async release(siteId: string, deployId: string, runId: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          UpdateExpression: "SET leaseExpiresAt = :zero",
+          ConditionExpression: "#status = :running AND runId = :runId",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":zero": 0, ":running": "running", ":runId": runId },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
   /** Ends a running deploy. Returns false when this run no longer owns it (nothing written). */
   async finish(
     siteId: string,
@@ -199,9 +222,12 @@ export class DeployRecords {
       ["url", outcome.url],
       ["log", outcome.log?.slice(-MAX_LOG_LINES)],
     ];
+    const names: Record<string, string> = { "#status": "status" };
     for (const [name, value] of optional) {
       if (value === undefined) continue;
-      sets.push(`${name} = :${name}`);
+      // Some attribute names (url, log) are DynamoDB reserved words: always go through #names.
+      sets.push(`#${name} = :${name}`);
+      names[`#${name}`] = name;
       values[`:${name}`] = value;
     }
     try {
@@ -211,7 +237,7 @@ export class DeployRecords {
           Key: { siteId, deployId },
           UpdateExpression: `SET ${sets.join(", ")} REMOVE leaseExpiresAt`,
           ConditionExpression: "#status = :running AND runId = :runId",
-          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
         }),
       );
@@ -236,9 +262,9 @@ export class DeployRecords {
         new UpdateCommand({
           TableName: this.table,
           Key: { siteId, deployId },
-          UpdateExpression: "SET #status = :status, reason = :reason, reasonMessage = :msg, finishedAt = :now, durationMs = :zero, log = :log",
+          UpdateExpression: "SET #status = :status, reason = :reason, reasonMessage = :msg, finishedAt = :now, durationMs = :zero, #log = :log",
           ConditionExpression: "#status = :queued",
-          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeNames: { "#status": "status", "#log": "log" },
           ExpressionAttributeValues: {
             ":status": outcome.status,
             ":reason": outcome.reason,

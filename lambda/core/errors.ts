@@ -12,6 +12,7 @@ export type ReasonCode =
   | "archive.path_traversal"
   | "archive.absolute_path"
   | "archive.nul_in_path"
+  | "archive.bad_name"
   | "archive.symlink"
   | "archive.hard_link"
   | "archive.special_file"

@@ -25,13 +25,14 @@ const redact = {
  * are also shipped in batches to a remote log service (the seed used Papertrail because Lambda's
  * logs were not searchable then). Secrets are redacted by path wherever they might appear.
  */
-export function createLogger(opts: { level: string; httpUrl?: string; name?: string }): Logger {
+export function createLogger(opts: { level: string; httpUrl?: string; name?: string; stderr?: boolean }): Logger {
   const options = { level: opts.level, redact, base: { name: opts.name ?? "hoist" } };
-  if (!opts.httpUrl) return pino(options);
+  const local = opts.stderr ? process.stderr : process.stdout;
+  if (!opts.httpUrl) return opts.stderr ? pino(options, pino.destination(2)) : pino(options);
   return pino(
     options,
     pino.multistream([
-      { stream: process.stdout, level: opts.level as pino.Level },
+      { stream: local, level: opts.level as pino.Level },
       { stream: createHttpLogStream(opts.httpUrl), level: opts.level as pino.Level },
     ]),
   );

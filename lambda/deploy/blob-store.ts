@@ -1,0 +1,100 @@
+import { CopyObjectCommand, DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import type { Readable } from "node:stream";
+import { blobKey } from "../core/manifest.ts";
+
+export type BlobMeta = { contentType: string; contentEncoding?: "gzip"; cacheControl: string };
+export type PutResult = { key: string; uploadedBytes: number; reused: boolean };
+
+/**
+ * A site's content-addressed blobs. `known` holds the keys the site's live manifests already
+ * reference (so an unchanged file costs no request at all); keys written during this deploy are
+ * added as they land, so two files with the same bytes upload once.
+ */
+export class BlobStore {
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly siteId: string,
+    private readonly known: Set<string>,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  keyFor(hash: string, encoding?: "gzip"): string {
+    return blobKey(this.siteId, hash, encoding);
+  }
+
+  /** Stores a small body already in memory under its content key, unless the site has it. */
+  async putBuffer(hash: string, body: Buffer, meta: BlobMeta): Promise<PutResult> {
+    const key = this.keyFor(hash, meta.contentEncoding);
+    if (this.known.has(key)) return { key, uploadedBytes: 0, reused: true };
+    const pending = this.inFlight.get(key);
+    if (pending) {
+      await pending;
+      return { key, uploadedBytes: 0, reused: true };
+    }
+    const put = this.s3
+      .send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ContentType: meta.contentType,
+          ContentEncoding: meta.contentEncoding,
+          CacheControl: meta.cacheControl,
+        }),
+        { abortSignal: this.signal },
+      )
+      .then(() => undefined);
+    this.inFlight.set(key, put);
+    try {
+      await put;
+      this.known.add(key);
+    } finally {
+      this.inFlight.delete(key);
+    }
+    return { key, uploadedBytes: body.length, reused: false };
+  }
+
+  /**
+   * Streams a large body to a temporary key (its hash is known only at the end), then moves it
+   * to its content key with a server-side copy, or drops it when the site already has that blob.
+   */
+  async putStream(tempName: string, body: Readable, meta: BlobMeta, finalHash: () => string): Promise<PutResult & { storedBytes: number }> {
+    const tempKey = `sites/${this.siteId}/uploads/${tempName}`;
+    let storedBytes = 0;
+    body.on("data", (chunk: Buffer) => {
+      storedBytes += chunk.length;
+    });
+    const upload = new Upload({
+      client: this.s3,
+      params: { Bucket: this.bucket, Key: tempKey, Body: body, ContentType: meta.contentType, ContentEncoding: meta.contentEncoding, CacheControl: meta.cacheControl },
+      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+      leavePartsOnError: false,
+      abortController: abortControllerFor(this.signal),
+    });
+    await upload.done();
+    const key = this.keyFor(finalHash(), meta.contentEncoding);
+    const reused = this.known.has(key);
+    try {
+      if (!reused) {
+        await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: `${this.bucket}/${encodeURIComponent(tempKey).replace(/%2F/g, "/")}` }), { abortSignal: this.signal });
+        this.known.add(key);
+      }
+    } finally {
+      await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tempKey })).catch(() => undefined);
+    }
+    return { key, uploadedBytes: storedBytes, reused, storedBytes };
+  }
+}
+
+function abortControllerFor(signal: AbortSignal): AbortController {
+  const controller = new AbortController();
+  if (signal.aborted) controller.abort(signal.reason);
+  else signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  return controller;
+}

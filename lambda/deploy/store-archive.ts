@@ -1,0 +1,244 @@
+import { createHash } from "node:crypto";
+import { Transform, type Readable } from "node:stream";
+import { promisify } from "node:util";
+import { createGzip, gzip as gzipCallback } from "node:zlib";
+import type { ReadEntry } from "tar";
+import type { DeployLimits } from "../core/config.ts";
+import { HoistError, quotePath } from "../core/errors.ts";
+import type { ManifestFile } from "../core/manifest.ts";
+import { readArchive, type ArchiveMeter } from "./archive-reader.ts";
+import type { BlobStore } from "./blob-store.ts";
+import { Budget, TaskGroup } from "./budget.ts";
+import { cacheControlFor } from "./cache-control.ts";
+import { contentTypeFor, shouldCompress } from "./content-type.ts";
+import { checkEntryPath, NameRegistry, splitTopFolder } from "./entry-path.ts";
+
+const gzip = promisify(gzipCallback);
+
+/** Files up to this size are read into memory, hashed, then uploaded in the background; larger ones stream. */
+export const SMALL_FILE_BYTES = 16 * 1024 * 1024;
+/** Memory that buffered file bodies may hold at once, across all uploads in flight. */
+export const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+/** S3 allows 1024-byte keys; blobs are keyed by hash, but paths must stay usable as keys elsewhere (CDN, exports). */
+const MAX_KEY_BYTES = 1024 - 200;
+
+export type StoreCounters = {
+  filesSeen: number;
+  bytesSeen: number;
+  filesDone: number;
+  bytesDone: number;
+  originalBytes: number;
+  storedBytes: number;
+  uploadedBytes: number;
+  compressedFiles: number;
+  reusedBlobs: number;
+  uploadedBlobs: number;
+};
+
+export function newCounters(): StoreCounters {
+  return { filesSeen: 0, bytesSeen: 0, filesDone: 0, bytesDone: 0, originalBytes: 0, storedBytes: 0, uploadedBytes: 0, compressedFiles: 0, reusedBlobs: 0, uploadedBlobs: 0 };
+}
+
+export type StoreInput = {
+  body: Readable;
+  blobs: BlobStore;
+  limits: DeployLimits;
+  concurrency: number;
+  /** Only entries under this folder (relative to the archive's top folder) are deployed. */
+  directory?: string;
+  signal: AbortSignal;
+  counters: StoreCounters;
+  meter: ArchiveMeter;
+  deployId: string;
+};
+
+/** Reads the archive and stores every file as a blob; returns the manifest's file table. */
+export async function storeArchive(input: StoreInput): Promise<Record<string, ManifestFile>> {
+  const { limits, counters } = input;
+  const files: Record<string, ManifestFile> = Object.create(null);
+  const names = new NameRegistry();
+  const budget = new Budget(input.concurrency, IN_FLIGHT_BYTES);
+  const tasks = new TaskGroup();
+  const prefix = input.directory ? `${input.directory.replace(/^\/+|\/+$/g, "")}/` : "";
+  let topFolder: string | undefined;
+  let entries = 0;
+  let largeCount = 0;
+
+  try {
+    for await (const entry of readArchive(input.body, limits, input.meter, input.signal)) {
+      tasks.check();
+      entries += 1;
+      if (entries > limits.maxFiles) {
+        throw new HoistError("limits.too_many_files", `The archive has more than ${limits.maxFiles} entries. Deploy fewer files (for example only the build folder) or raise HOIST_MAX_FILES.`, { limit: limits.maxFiles });
+      }
+      const { top, rest } = splitTopFolder(entry.path);
+      if (topFolder === undefined) topFolder = top;
+      if (top !== topFolder || (rest === "" && entry.type !== "Directory")) {
+        throw new HoistError("archive.no_top_folder", `The archive's entries are not all inside one top folder (${quotePath(entry.path)} is outside ${quotePath(`${topFolder}/`)}). Deploy an archive made by git archive or Bitbucket's download, which wrap everything in one folder.`);
+      }
+      const kind = classify(entry);
+      const path = checkEntryPath(rest, { maxPathDepth: limits.maxPathDepth, maxKeyBytes: MAX_KEY_BYTES });
+      if (kind === "directory" || path === "") {
+        entry.resume();
+        continue;
+      }
+      checkSize(entry, path, limits);
+      if (prefix && !path.startsWith(prefix)) {
+        entry.resume();
+        continue;
+      }
+      const sitePath = path.slice(prefix.length);
+      names.addFile(sitePath);
+      counters.filesSeen += 1;
+      counters.bytesSeen += entry.size;
+
+      const contentType = contentTypeFor(sitePath);
+      const cacheControl = cacheControlFor(sitePath, contentType);
+      const compress = shouldCompress(sitePath, contentType);
+
+      if (entry.size <= SMALL_FILE_BYTES) {
+        const release = await budget.acquire(entry.size);
+        let body: { bytes: Buffer; hash: string };
+        try {
+          body = await readSmall(entry, limits, sitePath);
+        } catch (err) {
+          release();
+          throw err;
+        }
+        tasks.spawn(async () => {
+          try {
+            files[sitePath] = await storeSmall(input, sitePath, body, { contentType, cacheControl, compress });
+          } finally {
+            release();
+          }
+        });
+      } else {
+        // Large files stream while the parser waits; small uploads already in flight continue.
+        const release = await budget.acquire(Math.min(entry.size, IN_FLIGHT_BYTES / 2));
+        try {
+          largeCount += 1;
+          files[sitePath] = await storeLarge(input, sitePath, entry, `${input.deployId}/${largeCount}`, { contentType, cacheControl, compress });
+        } finally {
+          release();
+        }
+      }
+    }
+  } catch (err) {
+    await tasks.settle().catch(() => undefined);
+    throw err;
+  }
+  await tasks.settle();
+  if (names.size === 0) {
+    throw new HoistError(
+      "archive.empty",
+      prefix ? `The archive has no files under ${quotePath(prefix)}. Check the deploy directory in hoist.json, or build the site before pushing.` : "The archive contains no files. Push a commit with the site's files in it.",
+    );
+  }
+  return files;
+}
+
+type EntryKind = "file" | "directory";
+
+function classify(entry: ReadEntry): EntryKind {
+  const shown = quotePath(entry.path);
+  switch (entry.type) {
+    case "File":
+    case "OldFile":
+    case "ContiguousFile":
+      return "file";
+    case "Directory":
+      return "directory";
+    case "SymbolicLink":
+      throw new HoistError("archive.symlink", `${shown} is a symbolic link. Hoist serves files only: replace the link with the file it points to.`);
+    case "Link":
+      throw new HoistError("archive.hard_link", `${shown} is a hard link. Replace it with a regular copy of the file.`);
+    default:
+      throw new HoistError("archive.special_file", `${shown} is not a regular file (tar type ${entry.type}: a device, FIFO or other special file). Remove it from the repository.`);
+  }
+}
+
+function checkSize(entry: ReadEntry, path: string, limits: DeployLimits): void {
+  if (!Number.isSafeInteger(entry.size) || entry.size < 0) {
+    throw new HoistError("archive.bad_header", `The tar header of ${quotePath(path)} gives an impossible size (${String(entry.size)}). The archive is damaged or hostile; rebuild it.`);
+  }
+  if (entry.size > limits.maxFileBytes) {
+    throw new HoistError("limits.file_too_large", `${quotePath(path)} is ${entry.size} bytes; the limit per file is ${limits.maxFileBytes}. Host large media elsewhere or raise HOIST_MAX_FILE_BYTES.`, { limit: limits.maxFileBytes, path });
+  }
+}
+
+async function readSmall(entry: ReadEntry, limits: DeployLimits, path: string): Promise<{ bytes: Buffer; hash: string }> {
+  const hash = createHash("sha256");
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of entry as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limits.maxFileBytes || size > SMALL_FILE_BYTES) {
+      throw new HoistError("archive.bad_header", `${quotePath(path)} holds more bytes than its tar header declares. The archive is damaged or hostile; rebuild it.`);
+    }
+    hash.update(chunk);
+    chunks.push(chunk);
+  }
+  if (size !== entry.size) {
+    throw new HoistError("archive.truncated", `${quotePath(path)} is shorter than its tar header declares: the archive is cut off. Push again.`);
+  }
+  return { bytes: Buffer.concat(chunks, size), hash: hash.digest("hex") };
+}
+
+type FileTraits = { contentType: string; cacheControl: string; compress: boolean };
+
+async function storeSmall(input: StoreInput, path: string, body: { bytes: Buffer; hash: string }, traits: FileTraits): Promise<ManifestFile> {
+  let stored = body.bytes;
+  let contentEncoding: "gzip" | undefined;
+  if (traits.compress && body.bytes.length > 0) {
+    const zipped = await gzip(body.bytes, { level: 6 });
+    if (zipped.length < body.bytes.length) {
+      stored = zipped;
+      contentEncoding = "gzip";
+    }
+  }
+  const put = await input.blobs.putBuffer(body.hash, stored, { contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl });
+  tally(input.counters, body.bytes.length, stored.length, put.uploadedBytes, put.reused, contentEncoding);
+  return { hash: body.hash, size: body.bytes.length, storedSize: stored.length, contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl, blobKey: put.key };
+}
+
+async function storeLarge(input: StoreInput, path: string, entry: ReadEntry, tempName: string, traits: FileTraits): Promise<ManifestFile> {
+  const hash = createHash("sha256");
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      if (size > input.limits.maxFileBytes) {
+        done(new HoistError("limits.file_too_large", `${quotePath(path)} is larger than the ${input.limits.maxFileBytes}-byte limit per file.`, { limit: input.limits.maxFileBytes }));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const contentEncoding = traits.compress ? ("gzip" as const) : undefined;
+  (entry as unknown as Readable).on("error", (err: Error) => tap.destroy(err));
+  entry.pipe(tap as unknown as NodeJS.WritableStream);
+  const body: Readable = traits.compress ? tap.pipe(createGzip({ level: 6 })) : tap;
+  if (traits.compress) tap.on("error", (err) => body.destroy(err));
+  let digest: string | undefined;
+  const put = await input.blobs.putStream(tempName, body, { contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl }, () => {
+    digest ??= hash.digest("hex");
+    return digest;
+  });
+  if (size !== entry.size) {
+    throw new HoistError("archive.truncated", `${quotePath(path)} is shorter than its tar header declares: the archive is cut off. Push again.`);
+  }
+  tally(input.counters, size, put.storedBytes, put.uploadedBytes, put.reused, contentEncoding);
+  return { hash: digest!, size, storedSize: put.storedBytes, contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl, blobKey: put.key };
+}
+
+function tally(c: StoreCounters, original: number, stored: number, uploaded: number, reused: boolean, encoding?: "gzip"): void {
+  c.filesDone += 1;
+  c.bytesDone += original;
+  c.originalBytes += original;
+  c.storedBytes += stored;
+  c.uploadedBytes += uploaded;
+  if (encoding) c.compressedFiles += 1;
+  if (reused) c.reusedBlobs += 1;
+  else c.uploadedBlobs += 1;
+}

@@ -1,0 +1,20 @@
+/**
+ * Lambda kills a function at its deadline without warning, so the only way to leave a useful
+ * record is to stop ourselves first: a timer that fires `margin` before the deadline and aborts
+ * the pipeline, leaving time to write "timed out" with progress (the seed's 58-of-60-seconds
+ * trick, generalised to any function timeout).
+ */
+export class TimeBudgetExceeded extends Error {
+  override name = "TimeBudgetExceeded";
+  constructor(readonly budgetMs: number) {
+    super(`time budget of ${budgetMs} ms used up`);
+  }
+}
+
+export function startWatchdog(remainingMs: number, marginMs: number): { signal: AbortSignal; budgetMs: number; stop(): void } {
+  const controller = new AbortController();
+  // Never less than a second of work, even when the margin eats the whole remaining time.
+  const budgetMs = Math.max(1000, remainingMs - marginMs);
+  const timer = setTimeout(() => controller.abort(new TimeBudgetExceeded(budgetMs)), budgetMs);
+  return { signal: controller.signal, budgetMs, stop: () => clearTimeout(timer) };
+}

@@ -1,0 +1,142 @@
+import { createReadStream, statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ulid } from "ulid";
+import { configToEnv, type Config } from "../../lambda/core/config.ts";
+import { EMBEDDED_CREDENTIALS } from "../../lambda/core/aws.ts";
+import { DeployRecords, FINAL_STATUSES, type DeployRecord } from "../../lambda/core/deploy-records.ts";
+import { isHoistError } from "../../lambda/core/errors.ts";
+import type { Logger } from "../../lambda/core/log.ts";
+import { parseSiteId, PRODUCTION, siteId, stageUrl } from "../../lambda/core/site.ts";
+import { LOCAL_TIMEOUT_METADATA, stagingKey } from "../../lambda/core/staging.ts";
+import { openBackend } from "../backend/open.ts";
+import { LocalLambda } from "../local-lambda/runner.ts";
+import { connectStagingTrigger, s3Event } from "../local-lambda/trigger.ts";
+import { stageArchive } from "../staging/stage-archive.ts";
+
+export type DeployArgs = {
+  archive: string;
+  site: string;
+  branch: string;
+  stage?: string;
+  commit?: string;
+  timeoutSeconds: number;
+  directory?: string;
+};
+
+/** The CLI's result line: one JSON object, the contract acceptance checks read. */
+export type DeployResultLine = {
+  deployId: string;
+  status: string;
+  reason: string | null;
+  message: string | null;
+  files: number;
+  archiveBytes: number;
+  originalBytes: number;
+  storedBytes: number;
+  uploadedBytes: number;
+  reusedBlobs: number;
+  durationMs: number;
+  url: string;
+};
+
+/**
+ * `hoist deploy`: stage the archive exactly as the add-on does, then let the real handler run
+ * under the local Lambda runner with the given function timeout. When `npm start` already owns
+ * the embedded backend, its trigger runs the deploy and this command only stages and waits.
+ */
+export async function deployArchive(config: Config, logger: Logger, args: DeployArgs): Promise<DeployResultLine> {
+  const ref = parseSiteId(args.site);
+  const stage = args.stage ?? PRODUCTION;
+  const backend = await openBackend(config, logger);
+  const { clients } = backend;
+  const records = new DeployRecords(clients.db, backend.config.tables.deploys);
+  const deployId = ulid();
+  const key = stagingKey(ref, deployId);
+  const url = stageUrl(ref, stage, backend.config.sitesDomain);
+  const started = Date.now();
+
+  const workerEnv = { ...configToEnv(backend.config), ...(backend.embedded ? { AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey } : {}) };
+  const needsRunner = !backend.embedded || backend.embedded.owner;
+  const lambda = needsRunner ? new LocalLambda({ env: workerEnv, timeoutSeconds: args.timeoutSeconds, logger, retryDelaysMs: [500, 1000] }) : undefined;
+  const trigger = backend.embedded?.owner && lambda ? connectStagingTrigger({ backend: backend.embedded, lambda, s3: clients.s3, config: backend.config, logger }) : undefined;
+
+  let runnerDone: Promise<unknown> | undefined;
+  let runnerGaveUp = false;
+  try {
+    await records.createQueued({
+      siteId: siteId(ref),
+      deployId,
+      stage,
+      branch: args.branch,
+      commit: args.commit ?? localCommitId(args.archive),
+      trigger: "cli",
+      stagingKey: key,
+      directory: args.directory,
+    });
+    try {
+      const { bytes } = await stageArchive({
+        s3: clients.s3,
+        bucket: backend.config.buckets.staging,
+        key,
+        body: createReadStream(args.archive),
+        maxBytes: backend.config.limits.maxArchiveBytes,
+        metadata: { [LOCAL_TIMEOUT_METADATA]: String(args.timeoutSeconds) },
+      });
+      if (!backend.embedded && lambda) {
+        runnerDone = lambda.invokeAsync(s3Event({ eventName: "ObjectCreated:Put", bucket: backend.config.buckets.staging, key, size: bytes }, { encodeKey: true }), args.timeoutSeconds);
+      }
+    } catch (err) {
+      const reason = isHoistError(err) ? err.code : "fetch.failed";
+      const message = isHoistError(err) ? err.message : `Staging the archive failed (${(err as Error).message}). Check the file and try again.`;
+      await records.endQueued(siteId(ref), deployId, { status: "failed", reason, reasonMessage: message });
+    }
+    runnerDone ??= trigger?.settled(key);
+    void runnerDone?.then(() => {
+      runnerGaveUp = true;
+    });
+    const waitMs = (args.timeoutSeconds * 3 + 30) * 1000;
+    const record = await waitForEnd(records, siteId(ref), deployId, waitMs, () => runnerGaveUp);
+    return resultLine(record, url, Date.now() - started);
+  } finally {
+    trigger?.disconnect();
+    await lambda?.close();
+    await backend.close();
+  }
+}
+
+/** Polls the record until it ends, the runner has finished every attempt, or the wait runs out. */
+async function waitForEnd(records: DeployRecords, site: string, deployId: string, waitMs: number, runnerFinished: () => boolean): Promise<DeployRecord> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const finished = runnerFinished();
+    const record = await records.get(site, deployId);
+    if (record && (FINAL_STATUSES.includes(record.status) || finished || Date.now() > until)) return record;
+    await sleep(100);
+  }
+}
+
+function resultLine(record: DeployRecord, url: string, wallMs: number): DeployResultLine {
+  const stats = record.stats;
+  const finalStatus = FINAL_STATUSES.includes(record.status);
+  return {
+    deployId: record.deployId,
+    status: record.status,
+    reason: record.reason ?? (finalStatus ? null : "deploy.timed_out"),
+    message: record.reasonMessage ?? (finalStatus ? null : "The deployer did not finish in time and was stopped; the live site is unchanged."),
+    files: stats?.files ?? 0,
+    archiveBytes: stats?.archiveBytes ?? 0,
+    originalBytes: stats?.originalBytes ?? 0,
+    storedBytes: stats?.storedBytes ?? 0,
+    uploadedBytes: stats?.uploadedBytes ?? 0,
+    reusedBlobs: stats?.reusedBlobs ?? 0,
+    durationMs: record.durationMs ?? wallMs,
+    url: record.url ?? url,
+  };
+}
+
+/** A stand-in commit id for a local archive: stable for the same file, different when it changes. */
+function localCommitId(path: string): string {
+  const s = statSync(path);
+  return createHash("sha1").update(`${path}:${s.size}:${s.mtimeMs}`).digest("hex");
+}

@@ -1,0 +1,119 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "../../lambda/core/log.ts";
+
+/**
+ * Runs the real deployer handler the way Lambda does, on this machine:
+ *  - each invocation runs in a worker process (kept warm between invocations, like a container);
+ *  - at the function timeout the worker is killed without warning (SIGKILL), like Lambda;
+ *  - asynchronous invocations (S3 notifications) that fail or time out are retried twice,
+ *    after `retryDelaysMs` (Lambda waits about 1 and 2 minutes; locally we wait seconds).
+ */
+
+export type InvokeOutcome = { ok: true; result: unknown } | { ok: false; error: { name: string; message: string }; killed: boolean };
+
+type Worker = { child: ChildProcess; ready: Promise<void> };
+
+export type LocalLambdaOptions = {
+  env: Record<string, string>;
+  timeoutSeconds: number;
+  logger: Logger;
+  retryDelaysMs?: number[];
+  maxIdle?: number;
+};
+
+const WORKER = fileURLToPath(new URL(`./worker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url));
+
+export class LocalLambda {
+  private readonly idle: Worker[] = [];
+  private readonly busy = new Set<Worker>();
+  private closed = false;
+
+  constructor(private readonly opts: LocalLambdaOptions) {}
+
+  /** One synchronous invocation, with an optional per-call timeout (for `hoist deploy --timeout`). */
+  async invoke(event: unknown, timeoutSeconds = this.opts.timeoutSeconds): Promise<InvokeOutcome> {
+    const worker = this.idle.pop() ?? this.spawn();
+    this.busy.add(worker);
+    await worker.ready;
+    const requestId = randomUUID();
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    const outcome = await new Promise<InvokeOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        worker.child.kill("SIGKILL");
+        resolve({ ok: false, killed: true, error: { name: "Timeout", message: `Task timed out after ${timeoutSeconds} seconds` } });
+      }, Math.max(0, deadline - Date.now()));
+      const onMessage = (m: { requestId?: string; ok?: boolean; result?: unknown; error?: { name: string; message: string } }) => {
+        if (m.requestId !== requestId) return;
+        cleanup();
+        resolve(m.ok ? { ok: true, result: m.result } : { ok: false, killed: false, error: m.error ?? { name: "Error", message: "unknown" } });
+      };
+      const onExit = (code: number | null, sig: string | null) => {
+        cleanup();
+        resolve({ ok: false, killed: true, error: { name: "Runtime.ExitError", message: `worker exited (${sig ?? code}) before answering` } });
+      };
+      const cleanup = () => {
+        clearTimeout(timer);
+        worker.child.off("message", onMessage);
+        worker.child.off("exit", onExit);
+      };
+      worker.child.on("message", onMessage);
+      worker.child.once("exit", onExit);
+      worker.child.send({ requestId, event, deadline });
+    });
+    this.busy.delete(worker);
+    if (worker.child.exitCode === null && worker.child.signalCode === null && !this.closed && this.idle.length < (this.opts.maxIdle ?? 2)) {
+      this.idle.push(worker);
+    } else {
+      worker.child.kill("SIGKILL");
+    }
+    return outcome;
+  }
+
+  /** An asynchronous invocation: retried like Lambda's event invoke when the function errors or times out. */
+  async invokeAsync(event: unknown, timeoutSeconds?: number): Promise<InvokeOutcome> {
+    const delays = this.opts.retryDelaysMs ?? [1000, 2000];
+    let outcome = await this.invoke(event, timeoutSeconds);
+    for (const delay of delays) {
+      if (outcome.ok || this.closed) break;
+      this.opts.logger.warn({ error: outcome.error }, "local Lambda invocation failed; retrying as Lambda's async invoke would");
+      await sleep(delay);
+      outcome = await this.invoke(event, timeoutSeconds);
+    }
+    return outcome;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const worker of [...this.idle, ...this.busy]) worker.child.kill("SIGKILL");
+    this.idle.length = 0;
+  }
+
+  private spawn(): Worker {
+    const child = fork(WORKER, [], {
+      env: { ...pickBaseEnv(), ...this.opts.env },
+      execArgv: WORKER.endsWith(".ts") ? ["--import", "tsx"] : [],
+      // Worker logs go to our stderr: stdout belongs to the CLI's result line.
+      stdio: ["ignore", 2, 2, "ipc"],
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      child.once("message", () => resolve());
+      child.once("exit", (code) => reject(new Error(`local Lambda worker exited during start (${code})`)));
+    });
+    ready.catch(() => undefined);
+    return { child, ready };
+  }
+}
+
+/** What a worker inherits: PATH and the like, never this process's unrelated secrets. */
+function pickBaseEnv(): Record<string, string> {
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "TZ", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"];
+  const env: Record<string, string> = {};
+  for (const key of keep) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}

@@ -1,0 +1,17 @@
+/**
+ * One warm "container" of the local Lambda runner: a child process that imports the real
+ * handler once and runs one invocation at a time, as Lambda does. The parent kills it at the
+ * function's deadline, exactly as Lambda would.
+ */
+import { handler } from "../../lambda/handler.ts";
+
+type Invocation = { requestId: string; event: unknown; deadline: number };
+
+process.on("message", (message: Invocation) => {
+  const context = { awsRequestId: message.requestId, getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()) };
+  handler(message.event, context).then(
+    (result) => process.send?.({ requestId: message.requestId, ok: true, result }),
+    (err: Error) => process.send?.({ requestId: message.requestId, ok: false, error: { name: err?.name, message: err?.message } }),
+  );
+});
+process.send?.({ ready: true });
