@@ -1,4 +1,4 @@
-import { type KeyboardEvent, type ReactNode, type RefObject, useEffect, useRef } from "react";
+import { type KeyboardEvent, type ReactNode, type RefObject, useEffect, useRef, useState } from "react";
 
 const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -18,6 +18,14 @@ export function Dialog({ title, onCancel, children, initialFocus }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const cancel = useRef(onCancel);
   cancel.current = onCancel;
+  // Inside a Connect iframe sized to its content the iframe's viewport is the whole panel, so a
+  // dialog pinned to its top may be scrolled out of sight on the host page: open it beside the
+  // button that opened it instead.
+  const [top] = useState(() => {
+    const opener = document.activeElement;
+    const y = opener instanceof HTMLElement && opener !== document.body ? opener.getBoundingClientRect().top : 48;
+    return Math.max(8, Math.min(y - 160, window.innerHeight - 320));
+  });
 
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
@@ -51,7 +59,7 @@ export function Dialog({ title, onCancel, children, initialFocus }: Props) {
   };
 
   return (
-    <div className="dialog__backdrop">
+    <div className="dialog__backdrop" style={{ paddingTop: Math.max(8, top) }}>
       <div
         ref={box}
         className="dialog"
