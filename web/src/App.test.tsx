@@ -69,6 +69,7 @@ describe("the deploy panel", () => {
     const times = [...history.querySelectorAll(".row__when time")].map((t) => t.getAttribute("dateTime") ?? "");
     expect(times.length).toBe(20);
     expect([...times].sort().reverse()).toEqual(times);
+    expect(row(byStatus("running")).textContent).toContain("812 files published, 62% of the archive read");
     const first = history.querySelector(".row__when time");
     expect(first?.getAttribute("title")).toMatch(/2026/);
   });

@@ -1,6 +1,8 @@
 import type { ApiClient } from "../api/client.ts";
 import type { DeployView, StageView } from "../api/types.ts";
 import { timeoutHeadline } from "../deploy/timeout.ts";
+import { formatCount } from "../format/count.ts";
+import { percentOf } from "../format/percent.ts";
 import { formatDuration } from "../format/duration.ts";
 import { isLive } from "../state/merge.ts";
 import { CommitHash } from "./CommitHash.tsx";
@@ -21,6 +23,11 @@ type Props = DeployActions & {
 function outcomeLine(d: DeployView): string | undefined {
   if (d.status === "timed_out") return timeoutHeadline(d);
   if (d.status === "failed") return [d.reason, d.reasonMessage].filter(Boolean).join(": ") || "Failed";
+  if (d.status === "running" && d.progress) {
+    const p = d.progress;
+    const pct = p.archiveBytes ? percentOf(p.archiveBytesRead, p.archiveBytes) : undefined;
+    return `${formatCount(p.filesDone)} files published${pct === undefined ? "" : `, ${pct}% of the archive read`}`;
+  }
   return undefined;
 }
 

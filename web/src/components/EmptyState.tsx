@@ -7,7 +7,7 @@ export function EmptyState({ mainBranch }: { mainBranch: string }) {
         Push to {mainBranch} to deploy
       </h2>
       <p>Every push to {mainBranch} is published here within seconds; pushes to other branches get their own preview address.</p>
-      <pre className="empty__command" aria-label="Command to deploy">
+      <pre className="empty__command">
         <code>{command}</code>
       </pre>
       <p className="muted">
