@@ -27,7 +27,7 @@ export type HandlerContext = LambdaClock & { awsRequestId?: string };
 export async function handler(event: unknown, context: HandlerContext): Promise<{ results: (RunResult | { outcome: "ignored"; key: string })[] }> {
   const rt = getRuntime();
   const log = rt.logger.child({ requestId: context.awsRequestId });
-  let objects;
+  let objects: ReturnType<typeof parseS3Event>;
   try {
     objects = parseS3Event(event);
   } catch (err) {

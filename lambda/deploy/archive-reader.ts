@@ -30,10 +30,16 @@ class ByteMeter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     if (this.bytes === 0 && this.firstChunk) {
       const err = this.firstChunk(chunk);
-      if (err) return done(err);
+      if (err) {
+        done(err);
+        return;
+      }
     }
     this.bytes += chunk.length;
-    if (this.bytes > this.limit) return done(this.overLimit());
+    if (this.bytes > this.limit) {
+      done(this.overLimit());
+      return;
+    }
     done(null, chunk);
   }
 }

@@ -34,7 +34,7 @@ export function checkEntryPath(path: string, rules: PathRules): string {
   if (path.includes("\\")) {
     throw new HoistError("archive.bad_name", `The file name ${shown} contains a backslash, which URLs cannot carry reliably. Rename it with forward slashes or without the backslash.`);
   }
-  if (/[\u0000-\u001f\u007f]/.test(path)) {
+  if (hasControlCharacter(path)) {
     throw new HoistError("archive.bad_name", `The file name ${shown} contains control characters. Rename it and push again.`);
   }
   const segments = path.split("/").filter((s) => s !== "" && s !== ".");
@@ -49,6 +49,14 @@ export function checkEntryPath(path: string, rules: PathRules): string {
     throw new HoistError("archive.key_too_long", `The path ${shown} is longer than ${rules.maxKeyBytes} bytes, more than storage keys allow. Shorten the file or folder names.`, { limit: rules.maxKeyBytes });
   }
   return normalised;
+}
+
+function hasControlCharacter(path: string): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const code = path.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }
 
 /** Remembers every name seen in one archive and refuses collisions under the policy above. */

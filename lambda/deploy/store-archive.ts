@@ -107,7 +107,7 @@ export async function storeArchive(input: StoreInput): Promise<Record<string, Ma
         }
         tasks.spawn(async () => {
           try {
-            files[sitePath] = await storeSmall(input, sitePath, body, { contentType, cacheControl, compress });
+            files[sitePath] = await storeSmall(input, body, { contentType, cacheControl, compress });
           } finally {
             release();
           }
@@ -186,7 +186,7 @@ async function readSmall(entry: ReadEntry, limits: DeployLimits, path: string): 
 
 type FileTraits = { contentType: string; cacheControl: string; compress: boolean };
 
-async function storeSmall(input: StoreInput, path: string, body: { bytes: Buffer; hash: string }, traits: FileTraits): Promise<ManifestFile> {
+async function storeSmall(input: StoreInput, body: { bytes: Buffer; hash: string }, traits: FileTraits): Promise<ManifestFile> {
   let stored = body.bytes;
   let contentEncoding: "gzip" | undefined;
   if (traits.compress && body.bytes.length > 0) {
