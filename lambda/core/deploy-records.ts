@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import type { SiteSettings } from "./site-settings.ts";
 
 /**
  * Deploy records: partition = site id (`workspace/repo`), sort = deploy id (a ULID, so
@@ -81,6 +82,8 @@ export type DeployRecord = {
   leaseExpiresAt?: number;
   /** Deploy only this folder of the repository (from hoist.json `directory` or the CLI's --dir). */
   directory?: string;
+  /** Settings the creator of the deploy already read (the add-on fetches hoist.json first); else the archive's file is used. */
+  settings?: SiteSettings;
   /** Webhook delivery that created this deploy, for de-duplicating redeliveries. */
   deliveryId?: string;
 };

@@ -6,7 +6,8 @@ import type { Config } from "../core/config.ts";
 import { DeployRecords, type DeployProgress, type DeployRecord, type DeployStats } from "../core/deploy-records.ts";
 import { HoistError, isHoistError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
-import { writeManifest, type Manifest } from "../core/manifest.ts";
+import { writeManifest, type Manifest, type ManifestFile } from "../core/manifest.ts";
+import { parseSiteSettings } from "../core/site-settings.ts";
 import { parseSiteId, stageHostLabel, stageUrl } from "../core/site.ts";
 import { Sites } from "../core/sites.ts";
 import type { ArchiveMeter } from "./archive-reader.ts";
@@ -98,7 +99,7 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       throw new HoistError("limits.archive_too_large", `The archive is ${archiveBytes} bytes compressed; the limit is ${config.limits.maxArchiveBytes}. Make the site smaller or raise HOIST_MAX_ARCHIVE_BYTES.`, { limit: config.limits.maxArchiveBytes });
     }
     const blobs = new BlobStore(clients.s3, config.buckets.sites, staged.siteId, known, watchdog.signal);
-    const files = await storeArchive({
+    const stored = await storeArchive({
       body: object.Body as Readable,
       blobs,
       limits: config.limits,
@@ -110,6 +111,11 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       deployId: staged.deployId,
     });
     watchdog.signal.throwIfAborted();
+    const settings = record.settings ?? (stored.settingsFile ? parseSiteSettings(stored.settingsFile.name, stored.settingsFile.text) : {});
+    if (stored.settingsFile) log.info(`Using settings from ${stored.settingsFile.name}`);
+    const files = record.directory ? stored.files : selectDirectory(stored.files, settings.directory);
+    const notFound = settings.notFound ?? "404.html";
+    if (settings.notFound && !files[settings.notFound]) log.warn(`notFound page ${settings.notFound} is not in the deploy; plain 404s will be served`);
     const manifest: Manifest = {
       version: 1,
       siteId: staged.siteId,
@@ -117,7 +123,9 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       stage: record.stage,
       commit: record.commit,
       createdAt: new Date().toISOString(),
-      notFound: files["404.html"] ? "404.html" : undefined,
+      notFound: files[notFound] ? notFound : undefined,
+      headers: settings.headers,
+      redirects: settings.redirects,
       files,
     };
     const manifestKey = await writeManifest(clients.s3, config.buckets.sites, manifest);
@@ -169,6 +177,23 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
     log.error(message);
     return finish({ status: "failed", reason: "deploy.internal", reasonMessage: message, stats, progress: progress() });
   }
+}
+
+/**
+ * Applies a deploy directory that was learnt from the archive itself (git archives list `dist/`
+ * before `hoist.json`, so it could not filter the stream): keep that folder's files, re-rooted.
+ */
+function selectDirectory(files: Record<string, ManifestFile>, directory: string | undefined): Record<string, ManifestFile> {
+  if (!directory) return files;
+  const prefix = `${directory}/`;
+  const selected: Record<string, ManifestFile> = Object.create(null);
+  for (const [path, file] of Object.entries(files)) {
+    if (path.startsWith(prefix)) selected[path.slice(prefix.length)] = file;
+  }
+  if (Object.keys(selected).length === 0) {
+    throw new HoistError("archive.empty", `The deploy directory ${JSON.stringify(directory)} named in the settings file has no files. Build the site into it, or fix 'directory'.`);
+  }
+  return selected;
 }
 
 function statsOf(c: StoreCounters, meter: ArchiveMeter): DeployStats {

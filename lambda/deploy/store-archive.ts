@@ -6,6 +6,7 @@ import type { ReadEntry } from "tar";
 import type { DeployLimits } from "../core/config.ts";
 import { HoistError, quotePath } from "../core/errors.ts";
 import type { ManifestFile } from "../core/manifest.ts";
+import { MAX_SETTINGS_BYTES, SETTINGS_FILES } from "../core/site-settings.ts";
 import { readArchive, type ArchiveMeter } from "./archive-reader.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { Budget, TaskGroup } from "./budget.ts";
@@ -52,8 +53,14 @@ export type StoreInput = {
   deployId: string;
 };
 
+export type StoredArchive = {
+  files: Record<string, ManifestFile>;
+  /** The repository's settings file (hoist.json / hoist.yml), found at its root; not served. */
+  settingsFile?: { name: string; text: string };
+};
+
 /** Reads the archive and stores every file as a blob; returns the manifest's file table. */
-export async function storeArchive(input: StoreInput): Promise<Record<string, ManifestFile>> {
+export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
   const { limits, counters } = input;
   const files: Record<string, ManifestFile> = Object.create(null);
   const names = new NameRegistry();
@@ -61,6 +68,7 @@ export async function storeArchive(input: StoreInput): Promise<Record<string, Ma
   const tasks = new TaskGroup();
   const prefix = input.directory ? `${input.directory.replace(/^\/+|\/+$/g, "")}/` : "";
   let topFolder: string | undefined;
+  let settingsFile: StoredArchive["settingsFile"];
   let entries = 0;
   let largeCount = 0;
 
@@ -83,6 +91,10 @@ export async function storeArchive(input: StoreInput): Promise<Record<string, Ma
         continue;
       }
       checkSize(entry, path, limits);
+      if ((SETTINGS_FILES as readonly string[]).includes(path)) {
+        settingsFile ??= { name: path, text: await readSettings(entry, path) };
+        continue;
+      }
       if (prefix && !path.startsWith(prefix)) {
         entry.resume();
         continue;
@@ -128,13 +140,22 @@ export async function storeArchive(input: StoreInput): Promise<Record<string, Ma
     throw err;
   }
   await tasks.settle();
-  if (names.size === 0) {
+  if (names.size === 0 && !settingsFile) {
     throw new HoistError(
       "archive.empty",
       prefix ? `The archive has no files under ${quotePath(prefix)}. Check the deploy directory in hoist.json, or build the site before pushing.` : "The archive contains no files. Push a commit with the site's files in it.",
     );
   }
-  return files;
+  return { files, settingsFile };
+}
+
+async function readSettings(entry: ReadEntry, path: string): Promise<string> {
+  if (entry.size > MAX_SETTINGS_BYTES) {
+    throw new HoistError("config.invalid", `${path} is ${entry.size} bytes; settings files are limited to ${MAX_SETTINGS_BYTES / 1024} KB. Shorten it and push again.`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 type EntryKind = "file" | "directory";
