@@ -35,6 +35,12 @@ const EnvSchema = z.object({
   HOIST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   HOIST_LOG_HTTP_URL: z.string().url().optional(),
   HOIST_ADDON_KEY: z.string().regex(/^[a-zA-Z0-9._-]+$/).default("hoist-deploys"),
+  AWS_ENDPOINT_URL_LAMBDA: z.string().url().optional(),
+  AWS_ENDPOINT_URL_IAM: z.string().url().optional(),
+  HOIST_LAMBDA_FUNCTION_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("hoist-deployer"),
+  HOIST_LAMBDA_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN").optional(),
+  HOIST_LAMBDA_MEMORY: z.coerce.number().int().min(128).max(10240).default(1024),
+  HOIST_LAMBDA_ALIAS: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,127}$/).default("live"),
 });
 
 export type DeployLimits = {
@@ -58,7 +64,7 @@ export type Config = {
   baseUrl: string;
   addonKey: string;
   region: string;
-  endpoints: { s3?: string; dynamodb?: string };
+  endpoints: { s3?: string; dynamodb?: string; lambda?: string; iam?: string };
   buckets: { staging: string; sites: string };
   tables: { deploys: string; sites: string; prefix: string };
   limits: DeployLimits;
@@ -66,6 +72,8 @@ export type Config = {
   lambdaTimeoutSeconds: number;
   timeoutMarginMs: number;
   log: { level: string; httpUrl?: string };
+  /** The deployer function on AWS, as `hoist lambda deploy` creates and updates it. */
+  lambda: { functionName: string; roleArn?: string; memoryMb: number; alias: string };
 };
 
 export class ConfigError extends Error {
@@ -82,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const endpoints = {
     s3: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
     dynamodb: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
+    lambda: e.AWS_ENDPOINT_URL_LAMBDA ?? e.AWS_ENDPOINT_URL,
+    iam: e.AWS_ENDPOINT_URL_IAM ?? e.AWS_ENDPOINT_URL,
   };
   // Embedded is the default only when nothing points at AWS; an explicit choice always wins.
   const backend = e.HOIST_BACKEND ?? (endpoints.s3 || endpoints.dynamodb || e.NODE_ENV === "production" ? "aws" : "embedded");
@@ -112,6 +122,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lambdaTimeoutSeconds: e.HOIST_LAMBDA_TIMEOUT,
     timeoutMarginMs: e.HOIST_TIMEOUT_MARGIN_MS,
     log: { level: e.HOIST_LOG_LEVEL, httpUrl: e.HOIST_LOG_HTTP_URL },
+    lambda: {
+      functionName: e.HOIST_LAMBDA_FUNCTION_NAME,
+      roleArn: e.HOIST_LAMBDA_ROLE_ARN,
+      memoryMb: e.HOIST_LAMBDA_MEMORY,
+      alias: e.HOIST_LAMBDA_ALIAS,
+    },
   };
 }
 
