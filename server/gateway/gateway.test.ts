@@ -27,7 +27,7 @@ let port: number;
 
 type Content = { body: Buffer; type: string; gzip?: boolean; cache?: string };
 
-async function putSite(ref: { workspace: string; repo: string }, deployId: string, files: Record<string, Content>, notFound?: string) {
+async function putSite(ref: { workspace: string; repo: string }, deployId: string, files: Record<string, Content>, notFound?: string, rules: Pick<Manifest, "headers" | "redirects"> = {}) {
   const { s3, db } = serve.backend.clients;
   const siteId = `${ref.workspace}/${ref.repo}`;
   const entries: Record<string, ManifestFile> = {};
@@ -46,7 +46,7 @@ async function putSite(ref: { workspace: string; repo: string }, deployId: strin
       blobKey: key,
     };
   }
-  const manifest: Manifest = { version: 1, siteId, deployId, stage: "production", commit: "c".repeat(40), createdAt: new Date().toISOString(), notFound, files: entries };
+  const manifest: Manifest = { version: 1, siteId, deployId, stage: "production", commit: "c".repeat(40), createdAt: new Date().toISOString(), notFound, files: entries, ...rules };
   const manifestKey = await writeManifest(s3, config.buckets.sites, manifest);
   const host = stageHostLabel(ref);
   expect(await new Sites(db, config.tables.sites).publish({ host, siteId, stage: "production", deployId, manifestKey })).toBe("published");
@@ -278,5 +278,54 @@ describe("publishing and rollback", () => {
     const started = Date.now();
     await expect.poll(async () => (await get(siteHost, "/")).body.toString(), { timeout: 2500, interval: 50 }).toBe("<h1>Acme home v1</h1>");
     expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
+
+describe("the repository's own rules (hoist.json headers and redirects)", () => {
+  const spa = { workspace: "acme", repo: "app" };
+  let host: string;
+  beforeAll(async () => {
+    const put = await putSite(
+      spa,
+      "01J00000000000000000000001",
+      { "index.html": html("<h1>app shell</h1>"), "assets/app.js": { body: Buffer.from("console.log(1)"), type: "text/javascript; charset=utf-8" } },
+      undefined,
+      {
+        headers: [{ for: "/*", values: { "X-Frame-Options": "DENY" } }, { for: "/assets/*", values: { "Cache-Control": "public, max-age=60" } }],
+        redirects: [
+          { from: "/old/*", to: "/new/:splat", status: 301 },
+          { from: "/docs", to: "https://docs.example.com/", status: 302 },
+          { from: "/*", to: "/index.html", status: 200 },
+        ],
+      },
+    );
+    host = `${put.host}.${SITES_DOMAIN}`;
+  });
+
+  it("adds the configured headers to matching paths, overriding the default cache policy", async () => {
+    const asset = await get(host, "/assets/app.js");
+    expect(asset.status).toBe(200);
+    expect(asset.headers["x-frame-options"]).toBe("DENY");
+    expect(asset.headers["cache-control"]).toBe("public, max-age=60");
+    const page = await get(host, "/");
+    expect(page.headers["x-frame-options"]).toBe("DENY");
+    expect(page.headers["cache-control"]).toBe("public, max-age=0, must-revalidate");
+  });
+
+  it("redirects with the rule's status and splat, keeping the query", async () => {
+    const moved = await get(host, "/old/a/b.html?x=1");
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe("/new/a/b.html?x=1");
+    const away = await get(host, "/docs");
+    expect(away.status).toBe(302);
+    expect(away.headers.location).toBe("https://docs.example.com/");
+  });
+
+  it("rewrites unknown paths to the app shell with 200 (single-page apps) but never hides real files", async () => {
+    const deep = await get(host, "/users/42/settings", { "accept-encoding": "gzip" });
+    expect(deep.status).toBe(200);
+    expect(gunzipSync(deep.body).toString()).toBe("<h1>app shell</h1>");
+    const asset = await get(host, "/assets/app.js");
+    expect(asset.body.toString()).toBe("console.log(1)");
   });
 });

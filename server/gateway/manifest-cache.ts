@@ -2,6 +2,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { readManifest } from "../../lambda/core/manifest.ts";
 import { Lru } from "./lru.ts";
 import type { ServedFiles } from "./resolve-path.ts";
+import type { SiteRules } from "./site-rules.ts";
 
 /**
  * Parsed manifests by S3 key. A manifest is immutable (a deploy id is never reused), so a cached
@@ -12,7 +13,7 @@ import type { ServedFiles } from "./resolve-path.ts";
  * lookup of a request path like "__proto__" would find Object.prototype.
  */
 
-export type CachedManifest = ServedFiles & { key: string; deployId: string };
+export type CachedManifest = ServedFiles & { key: string; deployId: string; rules: SiteRules };
 
 export class ManifestCache {
   private readonly lru: Lru<string, CachedManifest>;
@@ -40,8 +41,9 @@ export class ManifestCache {
   private async load(key: string): Promise<CachedManifest> {
     const manifest = await readManifest(this.s3, this.bucket, key);
     const files = new Map(Object.entries(manifest.files));
-    const cached: CachedManifest = { key, deployId: manifest.deployId, files, notFound: manifest.notFound };
-    this.lru.set(key, cached, files.size + 1);
+    const rules = { headers: manifest.headers ?? [], redirects: manifest.redirects ?? [] };
+    const cached: CachedManifest = { key, deployId: manifest.deployId, files, notFound: manifest.notFound, rules };
+    this.lru.set(key, cached, files.size + rules.headers.length + rules.redirects.length + 1);
     return cached;
   }
 }

@@ -33,7 +33,8 @@ export function parseRequestPath(target: string): RequestPathResult {
   if (decoded.includes("\0")) return { ok: false, reason: "the path contains a NUL byte" };
   // Some servers treat "\" as "/"; refusing it keeps "..\\" tricks from meaning anything here or upstream.
   if (decoded.includes("\\")) return { ok: false, reason: "the path contains a backslash" };
-  const segments = decoded.split("/").filter((s) => s !== "");
+  // Manifest keys are NFC (the deployer normalises names), so a macOS-typed NFD URL still matches.
+  const segments = decoded.normalize("NFC").split("/").filter((s) => s !== "");
   if (segments.some((s) => s === "." || s === "..")) return { ok: false, reason: "the path contains a '.' or '..' segment" };
   return { ok: true, path: { segments, trailingSlash: decoded.endsWith("/") && segments.length > 0, query } };
 }

@@ -10,6 +10,7 @@ import { parseRequestPath } from "./request-path.ts";
 import { resolvePath } from "./resolve-path.ts";
 import { sendManifestFile } from "./send-file.ts";
 import { isSiteHost, stageLabelOf } from "./site-host.ts";
+import { headersFor, redirectFor } from "./site-rules.ts";
 import { storageErrorStatus } from "./storage-error.ts";
 
 /**
@@ -61,12 +62,21 @@ function serveSite(deps: GatewayDeps, live: LiveSites) {
       const site = label === undefined ? undefined : await live.get(label);
       if (!site) return plain(pages.unknownSite(String(req.headers.host)));
 
-      const resolution = resolvePath(site.manifest, parsed.path);
+      const requestPath = `/${parsed.path.segments.join("/")}${parsed.path.trailingSlash && parsed.path.segments.length > 0 ? "/" : ""}`;
+      let resolution = resolvePath(site.manifest, parsed.path);
+      if (resolution.kind === "not_found") {
+        const rule = redirectFor(site.manifest.rules, requestPath);
+        if (rule && rule.status !== 200) return redirect(res, rule.to + (rule.to.includes("?") ? "" : parsed.path.query), rule.status);
+        if (rule) {
+          const rewritten = parseRequestPath(rule.to);
+          if (rewritten.ok) resolution = resolvePath(site.manifest, rewritten.path);
+        }
+      }
       if (resolution.kind === "redirect") return redirect(res, resolution.location);
       const target = resolution.kind === "file" ? resolution : resolution.page;
       if (!target) return plain(pages.fileNotFound());
       const ctx = { req, res, s3: deps.clients.s3, bucket: deps.config.buckets.sites };
-      const sent = await sendManifestFile(ctx, target.file, resolution.kind === "file" ? 200 : 404);
+      const sent = await sendManifestFile(ctx, target.file, resolution.kind === "file" ? 200 : 404, headersFor(site.manifest.rules, requestPath));
       await sent.bytes?.catch((err: unknown) => logStreamFailure(log, err, target.file.blobKey));
     } catch (err) {
       const status = storageErrorStatus(err);
@@ -77,10 +87,10 @@ function serveSite(deps: GatewayDeps, live: LiveSites) {
   };
 }
 
-function redirect(res: ServerResponse, location: string): void {
+function redirect(res: ServerResponse, location: string, status = 301): void {
   // 301 is cached by browsers without limit unless told otherwise, and the next deploy may turn
   // the directory back into a file: revalidate, as Netlify does.
-  res.writeHead(301, { Location: location, "Cache-Control": "public, max-age=0, must-revalidate", "Content-Length": "0" });
+  res.writeHead(status, { Location: location, "Cache-Control": "public, max-age=0, must-revalidate", "Content-Length": "0" });
   res.end();
 }
 

@@ -22,7 +22,7 @@ export type SendContext = { req: IncomingMessage; res: ServerResponse; s3: S3Cli
 
 export type SendOutcome = { status: number; bytes?: Promise<void> };
 
-export async function sendManifestFile(ctx: SendContext, file: ManifestFile, status: 200 | 404): Promise<SendOutcome> {
+export async function sendManifestFile(ctx: SendContext, file: ManifestFile, status: 200 | 404, siteHeaders: Record<string, string> = {}): Promise<SendOutcome> {
   const { req, res } = ctx;
   const rep = chooseRepresentation(file, req.headers["accept-encoding"]);
   const headers: Record<string, string> = {
@@ -30,6 +30,9 @@ export async function sendManifestFile(ctx: SendContext, file: ManifestFile, sta
     // The site's 404 page must not be cached as if it were the page at this address.
     "Cache-Control": status === 200 ? file.cacheControl : "no-cache",
     "X-Content-Type-Options": "nosniff",
+    // The repository's own headers (hoist.json) may override the defaults above, never framing
+    // or encoding headers: the settings schema refuses those.
+    ...siteHeaders,
   };
   if (rep.vary) headers.Vary = "Accept-Encoding";
   if (status === 200) headers.ETag = rep.etag;
