@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { headersFor, matchPattern, redirectFor } from "./site-rules.ts";
+import { headersFor, matchPattern, redirectFor, type SiteRules } from "./site-rules.ts";
 
 describe("site rule patterns", () => {
   it("matches exact paths, splats and named segments", () => {
@@ -11,7 +11,7 @@ describe("site rule patterns", () => {
   });
 
   it("substitutes only path-safe text into a redirect target", () => {
-    const rules = { headers: [], redirects: [{ from: "/go/*", to: "/to/:splat", status: 302 }] };
+    const rules: SiteRules = { headers: [], redirects: [{ from: "/go/*", to: "/to/:splat", status: 302 }] };
     expect(redirectFor(rules, "/go/x y")).toEqual({ status: 302, to: "/to/x%20y" });
     // A splat cannot turn a path redirect into a protocol-relative URL to another host.
     expect(redirectFor(rules, "/go//evil.example")?.to).toBe("/to//evil.example");
@@ -19,7 +19,7 @@ describe("site rule patterns", () => {
   });
 
   it("merges headers of every matching rule, later rules winning", () => {
-    const rules = {
+    const rules: SiteRules = {
       headers: [
         { for: "/*", values: { "X-A": "1", "X-B": "1" } },
         { for: "/x", values: { "X-B": "2" } },
