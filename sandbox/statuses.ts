@@ -2,7 +2,7 @@ import express, { type Request, type Response, type Router } from "express";
 import { z } from "zod";
 import { apiError, checkBearer } from "./bearer-auth.ts";
 import { buildStatusJson, repositoryJson } from "./bitbucket-json.ts";
-import { resolveCommit } from "./git.ts";
+import { git, resolveCommit } from "./git.ts";
 import { gitDirOf } from "./repos.ts";
 import type { BuildStatus, Repo, SandboxState } from "./state.ts";
 import type { AccessTokens } from "./tokens.ts";
@@ -31,6 +31,16 @@ export function statusesRouter(deps: StatusDeps): Router {
   router.get("/2.0/repositories/:ws/:repo", (req, res) => {
     const repo = authorisedRepo(deps, req, res);
     if (repo) res.json(repositoryJson(deps.origin, repo, deps.state.workspace(repo.workspace)));
+  });
+  // Raw file contents at a commit (Bitbucket's `src` endpoint, files only: add-ons read config files with it).
+  router.get(/^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/src\/([0-9a-f]{7,40})\/([A-Za-z0-9._-]{1,255})$/, async (req, res) => {
+    const [ws, slug, commit, file] = [param(req, 0), param(req, 1), param(req, 2), param(req, 3)];
+    if (!checkBearer(deps.tokens, deps.state, req, res, ws)) return;
+    const repo = deps.state.repo(ws, slug);
+    const gitDir = repo && gitDirOf(deps.state.dataDir, repo);
+    const text = gitDir && (await git(gitDir, ["show", `${commit}:${file}`]).catch(() => undefined));
+    if (text === undefined || text === "") return apiError(res, 404, `No file ${file} at ${commit} in ${ws}/${slug}`);
+    res.type("text/plain").send(text);
   });
   router.post(`${COMMIT_PATH}/statuses/build`, express.json({ limit: "256kb" }), async (req, res) => {
     const found = await authorisedCommit(deps, req, res);

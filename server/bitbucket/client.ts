@@ -1,0 +1,205 @@
+import { Readable, Transform } from "node:stream";
+import * as jwt from "atlassian-jwt";
+import { HoistError } from "../../lambda/core/errors.ts";
+import type { Logger } from "../../lambda/core/log.ts";
+import { TokenCache } from "./token-cache.ts";
+
+/**
+ * THE module that talks to Bitbucket (DESIGN.md §5). Everything else asks it:
+ *  - accessToken: the installation's JWT (iss = add-on key, sub = clientKey, qsh over the token
+ *    path) traded for a bearer token at `<baseUrl>/site/oauth2/access_token`, cached until
+ *    shortly before it expires;
+ *  - archive: `<baseUrl>/<ws>/<repo>/get/<commit>.tar.gz` as a stream, failing with a `fetch.*`
+ *    reason on 401/404/5xx, a broken connection, or no bytes for `stallMs`;
+ *  - postBuildStatus, repository (main branch), readFile (repo config at a commit).
+ * Tokens and secrets never reach a log line.
+ */
+
+export type BitbucketInstallation = { clientKey: string; addonKey: string; sharedSecret: string; baseUrl: string; baseApiUrl: string };
+export type RepoRef = { workspace: string; repo: string };
+export type BuildStatus = { key: string; state: "INPROGRESS" | "SUCCESSFUL" | "FAILED" | "STOPPED"; url: string; name: string; description: string; refname?: string };
+
+const TOKEN_PATH = "/site/oauth2/access_token";
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_CONFIG_BYTES = 64 * 1024;
+
+export class BitbucketError extends Error {
+  override name = "BitbucketError";
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+export class BitbucketClient {
+  private readonly tokens = new TokenCache();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly opts: { stallMs: number } = { stallMs: 30_000 },
+  ) {}
+
+  /** A bearer token for the installation; one exchange per token lifetime. */
+  async accessToken(inst: BitbucketInstallation): Promise<string> {
+    return this.tokens.get(inst.clientKey, inst.sharedSecret, () => this.exchangeToken(inst));
+  }
+
+  private async exchangeToken(inst: BitbucketInstallation): Promise<{ token: string; expiresInSeconds: number }> {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: inst.addonKey,
+      sub: inst.clientKey,
+      iat: now,
+      exp: now + 180,
+      qsh: jwt.createQueryStringHash(jwt.fromMethodAndUrl("POST", TOKEN_PATH), false),
+    };
+    const grant = jwt.encodeSymmetric(claims, inst.sharedSecret, jwt.SymmetricAlgorithm.HS256);
+    let res: Response;
+    try {
+      res = await fetch(`${inst.baseUrl}${TOKEN_PATH}`, {
+        method: "POST",
+        headers: { authorization: `JWT ${grant}`, "content-type": "application/x-www-form-urlencoded" },
+        body: "grant_type=urn%3Abitbucket%3Aoauth2%3Ajwt",
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw new BitbucketError(`could not reach Bitbucket's token endpoint at ${inst.baseUrl} (${(err as Error).message})`);
+    }
+    const body = (await res.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown; error?: unknown };
+    if (!res.ok || typeof body.access_token !== "string") {
+      throw new BitbucketError(`Bitbucket refused the token exchange (${res.status} ${typeof body.error === "string" ? body.error.slice(0, 80) : ""})`, res.status);
+    }
+    const expiresIn = typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : 3600;
+    return { token: body.access_token, expiresInSeconds: expiresIn };
+  }
+
+  /** The archive of one commit, streamed. The stream fails with a `fetch.*` HoistError. */
+  async archive(inst: BitbucketInstallation, ref: RepoRef, commit: string, signal?: AbortSignal): Promise<Readable> {
+    let token: string;
+    try {
+      token = await this.accessToken(inst);
+    } catch (err) {
+      throw new HoistError("fetch.unauthorized", `Bitbucket did not give Hoist an access token (${(err as Error).message}). Reinstall Hoist in the workspace settings.`);
+    }
+    const url = `${inst.baseUrl}/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}/get/${encodeURIComponent(commit)}.tar.gz`;
+    const controller = new AbortController();
+    signal?.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+    const headersTimer = setTimeout(() => controller.abort(new Error("no answer")), this.opts.stallMs);
+    let res: Response;
+    try {
+      res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    } catch (err) {
+      throw new HoistError("fetch.failed", `Downloading the commit's archive from Bitbucket failed (${(err as Error).message}). Push again or redeploy to retry.`);
+    } finally {
+      clearTimeout(headersTimer);
+    }
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status === 401 || res.status === 403) {
+        this.tokens.forget(inst.clientKey);
+        throw new HoistError("fetch.unauthorized", `Bitbucket refused Hoist's access to the archive (${res.status}). Check that Hoist is still installed with repository access.`);
+      }
+      if (res.status === 404) throw new HoistError("fetch.not_found", `Bitbucket has no archive for commit ${commit.slice(0, 12)} (404). The commit may have been removed by a force push.`);
+      throw new HoistError("fetch.failed", `Bitbucket answered ${res.status} when asked for the archive. Push again or redeploy to retry.`);
+    }
+    const body = Readable.fromWeb(res.body as import("node:stream/web").ReadableStream<Uint8Array>);
+    return body.pipe(stallGuard(this.opts.stallMs, () => controller.abort(new Error("stalled")), body));
+  }
+
+  async postBuildStatus(inst: BitbucketInstallation, ref: RepoRef, commit: string, status: BuildStatus): Promise<void> {
+    const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}/commit/${encodeURIComponent(commit)}/statuses/build`;
+    const res = await this.apiCall(inst, url, { method: "POST", body: JSON.stringify(status), headers: { "content-type": "application/json" } });
+    await res.body?.cancel().catch(() => undefined);
+    if (!res.ok) throw new BitbucketError(`Bitbucket refused the build status (${res.status})`, res.status);
+  }
+
+  /** The repository's main branch name, or undefined when Bitbucket does not say. */
+  async mainBranch(inst: BitbucketInstallation, ref: RepoRef): Promise<string | undefined> {
+    const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}`;
+    const res = await this.apiCall(inst, url, { method: "GET" });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new BitbucketError(`Bitbucket did not describe ${ref.workspace}/${ref.repo} (${res.status})`, res.status);
+    }
+    const body = (await res.json()) as { mainbranch?: { name?: unknown } };
+    return typeof body.mainbranch?.name === "string" ? body.mainbranch.name : undefined;
+  }
+
+  /** A small file at a commit (repo config), or undefined when it does not exist. */
+  async readFile(inst: BitbucketInstallation, ref: RepoRef, commit: string, path: string): Promise<string | undefined> {
+    const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}/src/${encodeURIComponent(commit)}/${path.split("/").map(encodeURIComponent).join("/")}`;
+    const res = await this.apiCall(inst, url, { method: "GET" });
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => undefined);
+      return undefined;
+    }
+    if (!res.ok || !res.body) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new BitbucketError(`Bitbucket did not return ${path} (${res.status})`, res.status);
+    }
+    return readCapped(res, MAX_CONFIG_BYTES, path);
+  }
+
+  private async apiCall(inst: BitbucketInstallation, url: string, init: RequestInit): Promise<Response> {
+    const token = await this.accessToken(inst);
+    const res = await fetch(url, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}`, accept: "application/json" },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    if (res.status === 401) this.tokens.forget(inst.clientKey);
+    return res;
+  }
+}
+
+/** Fails the stream with `fetch.stalled` when no byte arrives for `ms`; maps a broken body to `fetch.failed`. */
+function stallGuard(ms: number, abort: () => void, source: Readable): Transform {
+  let timer: NodeJS.Timeout;
+  const guard: Transform = new Transform({
+    transform(chunk, _enc, done) {
+      arm();
+      done(null, chunk);
+    },
+    flush(done) {
+      clearTimeout(timer);
+      done();
+    },
+    destroy(err, done) {
+      clearTimeout(timer);
+      source.destroy();
+      done(err);
+    },
+  });
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      abort();
+      guard.destroy(new HoistError("fetch.stalled", `Bitbucket stopped sending the archive (nothing for ${Math.round(ms / 1000)} s). Push again or redeploy to retry.`));
+    }, ms);
+  };
+  arm();
+  source.on("error", (err) => {
+    if (guard.destroyed) return;
+    guard.destroy(new HoistError("fetch.failed", `The archive download broke off before the end (${err.message}). Push again or redeploy to retry.`));
+  });
+  return guard;
+}
+
+async function readCapped(res: Response, max: number, what: string): Promise<string> {
+  const reader = res.body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel();
+      throw new HoistError("config.invalid", `${what} is larger than ${max / 1024} KB; keep the config file small.`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

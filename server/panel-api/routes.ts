@@ -1,0 +1,206 @@
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import { ulid } from "ulid";
+import { z } from "zod";
+import type { Clients } from "../../lambda/core/aws.ts";
+import type { Config } from "../../lambda/core/config.ts";
+import type { DeployRecord, DeployRecords } from "../../lambda/core/deploy-records.ts";
+import type { Logger } from "../../lambda/core/log.ts";
+import { readManifest, type Manifest } from "../../lambda/core/manifest.ts";
+import { PRODUCTION, SlugSchema, siteId as siteIdOf, stageHostLabel, type SiteRef } from "../../lambda/core/site.ts";
+import type { SiteStage, Sites } from "../../lambda/core/sites.ts";
+import { stagingKey } from "../../lambda/core/staging.ts";
+import type { BitbucketClient } from "../bitbucket/client.ts";
+import type { Addon } from "../connect/ace.ts";
+import type { Installation, Installations } from "../connect/installations.ts";
+import { scopeOf } from "../connect/session-token.ts";
+import { requireJwt, type VerifiedJwt } from "../connect/verify-jwt.ts";
+import type { DeployQueue } from "../push/deploy-queue.ts";
+import { loadRepoConfig } from "../repo-config/load-repo-config.ts";
+import { ApiFailure, sendApiError } from "./api-error.ts";
+import { diffManifests } from "./file-changes.ts";
+import type { DeployDetailResponse, DeployPage, SiteResponse } from "./types.ts";
+import { deployView, stageView } from "./views.ts";
+
+/**
+ * The panel API (types.ts is the contract). Every call: ACE session token (Hoist's checks, then
+ * checkValidToken) → the installation is installed and verified → the URL's repository is the
+ * one the token was minted for → every stage of the site is owned by this installation. So a
+ * token of installation A never reads, deploys or rolls back a site of installation B: it names
+ * another repository (403) or finds a site it does not own (404, saying nothing more).
+ */
+
+export type PanelApiDeps = {
+  addon: Addon;
+  config: Config;
+  clients: Clients;
+  records: DeployRecords;
+  sites: Sites;
+  installations: Installations;
+  bitbucket: BitbucketClient;
+  queue: DeployQueue;
+  logger: Logger;
+};
+
+type Scoped = { inst: Installation; ref: SiteRef; siteId: string; stages: SiteStage[] };
+
+const DEPLOY_ID = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a deploy id");
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: DEPLOY_ID.optional(),
+  stage: z.string().min(1).max(200).optional(),
+});
+const RollbackBody = z.strictObject({ deployId: DEPLOY_ID, stage: z.string().min(1).max(200).optional(), expectedLiveDeployId: DEPLOY_ID.optional() });
+const RedeployBody = z.strictObject({ commit: z.string().regex(/^[0-9a-fA-F]{7,40}$/, "must be a commit hash"), branch: z.string().min(1).max(200).optional() });
+
+export function panelApiRouter(deps: PanelApiDeps): Router {
+  const router = express.Router();
+  const base = "/api/sites/:workspace/:repo";
+  router.use("/api", express.json({ limit: "16kb" }));
+  router.use("/api", requireJwt(deps.addon, "session", (res, message) => sendApiError(res, new ApiFailure(401, "auth.invalid", `${message}.`))));
+
+  const scoped = (handler: (s: Scoped, req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      await handler(await scope(deps, req, res.locals.jwt as VerifiedJwt), req, res);
+    } catch (err) {
+      next(err);
+    }
+  };
+
+  router.get(base, scoped(async (s, _req, res) => void res.json(await siteResponse(deps, s))));
+
+  router.get(`${base}/deploys`, scoped(async (s, req, res) => {
+    const query = parse(ListQuery, req.query, "query");
+    const page = await deps.records.list(s.siteId, query);
+    const body: DeployPage = { deploys: page.deploys.map((d) => view(deps, s, d)), nextCursor: page.nextCursor };
+    res.json(body);
+  }));
+
+  router.get(`${base}/deploys/:deployId`, scoped(async (s, req, res) => {
+    const deployId = parse(DEPLOY_ID, req.params.deployId, "deployId");
+    const record = await deps.records.get(s.siteId, deployId);
+    if (!record) throw new ApiFailure(404, "deploy.not_found", "No such deploy on this site.");
+    const changes = await changesOf(deps, s, record);
+    const body: DeployDetailResponse = { deploy: { ...view(deps, s, record), log: record.log ?? [], ...changes } };
+    res.json(body);
+  }));
+
+  router.post(`${base}/rollback`, scoped(async (s, req, res) => {
+    const body = parse(RollbackBody, req.body, "body");
+    const target = await deps.records.get(s.siteId, body.deployId);
+    if (!target || target.status !== "succeeded" || !target.manifestKey) {
+      throw new ApiFailure(400, "rollback.not_deployable", "Only a deploy that succeeded can be made live again.");
+    }
+    if (body.stage && body.stage !== target.stage) throw new ApiFailure(400, "rollback.wrong_stage", "That deploy belongs to another stage.");
+    const stage = s.stages.find((st) => st.stage === target.stage);
+    if (!stage?.liveDeployId) throw new ApiFailure(409, "rollback.conflict", "This stage has no live deploy to roll back from.");
+    const expected = body.expectedLiveDeployId ?? stage.liveDeployId;
+    const ok = await deps.sites.rollback({ host: stage.host, toDeployId: target.deployId, manifestKey: target.manifestKey, expectedLiveDeployId: expected });
+    if (!ok) throw new ApiFailure(409, "rollback.conflict", "The live deploy changed meanwhile (another rollback or a new deploy). Reload and try again.");
+    deps.logger.info({ clientKey: s.inst.clientKey, siteId: s.siteId, to: target.deployId }, "rolled back");
+    res.json(await siteResponse(deps, { ...s, stages: await ownedStages(deps, s.siteId, s.inst.clientKey) }));
+  }));
+
+  router.post(`${base}/redeploy`, scoped(async (s, req, res) => {
+    const body = parse(RedeployBody, req.body, "body");
+    const commit = body.commit.toLowerCase();
+    const mainBranch = (await deps.bitbucket.mainBranch(s.inst, s.ref).catch(() => undefined)) ?? "main";
+    const branch = body.branch ?? mainBranch;
+    const repoConfig = await loadRepoConfig(deps.bitbucket, s.inst, s.ref, commit);
+    if (!repoConfig.ok) throw new ApiFailure(400, repoConfig.error.code, repoConfig.error.message);
+    const stage = branch === (repoConfig.config.branch ?? mainBranch) ? PRODUCTION : branch;
+    if (stage !== PRODUCTION && !s.stages.some((st) => st.stage === stage)) {
+      throw new ApiFailure(400, "redeploy.unknown_stage", `The branch "${branch.slice(0, 100)}" has no stage on this site; opt it in with \`branches\` in hoist.json.`);
+    }
+    const claimed = await deps.sites.claim({ host: stageHostLabel(s.ref, stage), siteId: s.siteId, stage, owner: s.inst.clientKey });
+    if (!claimed) throw new ApiFailure(404, "site.not_found", "No such site for this installation.");
+    const deployId = ulid();
+    const record = await deps.records.createQueued({
+      siteId: s.siteId,
+      deployId,
+      clientKey: s.inst.clientKey,
+      stage,
+      branch,
+      commit,
+      trigger: "redeploy",
+      stagingKey: stagingKey(s.ref, deployId),
+      directory: repoConfig.config.directory,
+    });
+    await deps.queue.enqueue(record);
+    const current = (await deps.records.get(s.siteId, deployId)) ?? record;
+    res.status(202).json({ deploy: view(deps, s, current) });
+  }));
+
+  router.use("/api", (_req, res) => sendApiError(res, new ApiFailure(404, "not_found", "No such API route.")));
+  router.use("/api", (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (!(err instanceof ApiFailure)) deps.logger.error({ err }, "panel API failed");
+    sendApiError(res, err);
+  });
+  return router;
+}
+
+async function scope(deps: PanelApiDeps, req: Request, verified: VerifiedJwt): Promise<Scoped> {
+  const inst = await deps.installations.getActive(verified.clientKey);
+  if (!inst) throw new ApiFailure(401, "auth.inactive", "Hoist is not installed in this workspace any more. Reinstall it to see deploys.");
+  const tokenScope = scopeOf(verified.claims);
+  const ws = SlugSchema.safeParse(req.params.workspace);
+  const rp = SlugSchema.safeParse(req.params.repo);
+  if (!ws.success || !rp.success) throw new ApiFailure(400, "request.invalid", "The site is named by a workspace and repository slug.");
+  if (!tokenScope || tokenScope.workspace.toLowerCase() !== ws.data || tokenScope.repo.toLowerCase() !== rp.data) {
+    throw new ApiFailure(403, "auth.wrong_repository", "This panel was opened for another repository.");
+  }
+  const ref = { workspace: ws.data, repo: rp.data };
+  const siteId = siteIdOf(ref);
+  const all = await deps.sites.listStages(siteId);
+  if (all.some((st) => st.ownerClientKey !== undefined && st.ownerClientKey !== inst.clientKey)) {
+    throw new ApiFailure(404, "site.not_found", "No such site for this installation.");
+  }
+  return { inst, ref, siteId, stages: all };
+}
+
+async function ownedStages(deps: PanelApiDeps, siteId: string, clientKey: string): Promise<SiteStage[]> {
+  return (await deps.sites.listStages(siteId)).filter((st) => st.ownerClientKey === undefined || st.ownerClientKey === clientKey);
+}
+
+function view(deps: PanelApiDeps, s: Scoped, record: DeployRecord) {
+  const liveIds = new Set(s.stages.map((st) => st.liveDeployId).filter((id): id is string => Boolean(id)));
+  return deployView(record, { liveIds, sitesDomain: deps.config.sitesDomain, commitBaseUrl: s.inst.baseUrl });
+}
+
+async function siteResponse(deps: PanelApiDeps, s: Scoped): Promise<SiteResponse> {
+  const stages = await Promise.all(
+    s.stages.map(async (st) => {
+      const live = st.liveDeployId ? await deps.records.get(s.siteId, st.liveDeployId) : undefined;
+      return stageView(st, deps.config.sitesDomain, live ? view(deps, s, live) : undefined);
+    }),
+  );
+  stages.sort((a, b) => (a.stage === PRODUCTION ? -1 : b.stage === PRODUCTION ? 1 : a.stage.localeCompare(b.stage)));
+  return { site: { siteId: s.siteId, workspace: s.ref.workspace, repo: s.ref.repo, stages } };
+}
+
+/** Files changed since the previous succeeded deploy of the same stage (both manifests must exist). */
+async function changesOf(deps: PanelApiDeps, s: Scoped, record: DeployRecord) {
+  if (!record.manifestKey) return {};
+  try {
+    const current = await readManifest(deps.clients.s3, deps.config.buckets.sites, record.manifestKey);
+    let previous: Manifest | undefined;
+    let cursor: string | undefined = record.deployId;
+    for (let pages = 0; pages < 5 && cursor && !previous; pages++) {
+      const page = await deps.records.list(s.siteId, { stage: record.stage, cursor, limit: 50 });
+      const older = page.deploys.find((d) => d.status === "succeeded" && d.manifestKey);
+      if (older?.manifestKey) previous = await readManifest(deps.clients.s3, deps.config.buckets.sites, older.manifestKey);
+      cursor = page.nextCursor;
+    }
+    const diff = diffManifests(previous, current);
+    return { changes: diff.changes, changesTruncated: diff.truncated };
+  } catch (err) {
+    deps.logger.warn({ err: (err as Error).message, deployId: record.deployId }, "could not compute file changes");
+    return {};
+  }
+}
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new ApiFailure(400, "request.invalid", `Invalid ${what}${issue.path.length ? ` (${issue.path.join(".")})` : ""}: ${issue.message}.`);
+}

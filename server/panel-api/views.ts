@@ -1,0 +1,41 @@
+import type { DeployRecord } from "../../lambda/core/deploy-records.ts";
+import { parseSiteId, stageUrl } from "../../lambda/core/site.ts";
+import type { SiteStage } from "../../lambda/core/sites.ts";
+import type { DeployView, StageView } from "./types.ts";
+
+/** Deploy records and stage items as the panel sees them: no run ids, leases or staging keys. */
+export function deployView(record: DeployRecord, ctx: { liveIds: Set<string>; sitesDomain: string; commitBaseUrl?: string }): DeployView {
+  const ref = parseSiteId(record.siteId);
+  return {
+    deployId: record.deployId,
+    siteId: record.siteId,
+    stage: record.stage,
+    branch: record.branch,
+    commit: record.commit,
+    author: record.author,
+    message: record.message,
+    trigger: record.trigger,
+    status: record.status,
+    reason: record.reason,
+    reasonMessage: record.reasonMessage,
+    queuedAt: record.queuedAt,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    durationMs: record.durationMs,
+    stats: record.stats,
+    progress: record.progress,
+    url: record.url ?? stageUrl(ref, record.stage, ctx.sitesDomain),
+    live: ctx.liveIds.has(record.deployId),
+    commitUrl: ctx.commitBaseUrl ? `${ctx.commitBaseUrl}/${ref.workspace}/${ref.repo}/commits/${record.commit}` : undefined,
+  };
+}
+
+export function stageView(stage: SiteStage, sitesDomain: string, live?: DeployView): StageView {
+  return {
+    stage: stage.stage,
+    host: `${stage.host}.${sitesDomain}`,
+    url: stageUrl(parseSiteId(stage.siteId), stage.stage, sitesDomain),
+    liveDeployId: stage.liveDeployId,
+    live,
+  };
+}

@@ -1,0 +1,112 @@
+import { ulid } from "ulid";
+import type { DeployRecords } from "../../lambda/core/deploy-records.ts";
+import type { Logger } from "../../lambda/core/log.ts";
+import { PRODUCTION, SlugSchema, siteId as siteIdOf, stageHostLabel, type SiteRef } from "../../lambda/core/site.ts";
+import type { Sites } from "../../lambda/core/sites.ts";
+import { stagingKey } from "../../lambda/core/staging.ts";
+import type { BitbucketClient } from "../bitbucket/client.ts";
+import type { InstallVerifier } from "../connect/install-verification.ts";
+import type { Installation, Installations } from "../connect/installations.ts";
+import { branchOptedIn } from "../repo-config/hoist-config.ts";
+import { loadRepoConfig } from "../repo-config/load-repo-config.ts";
+import type { DeliveryDedupe } from "./delivery-dedupe.ts";
+import type { DeployQueue } from "./deploy-queue.ts";
+import { branchTips, type BranchTip, type PushPayload } from "./parse-push.ts";
+
+/**
+ * The work of one verified repo:push delivery, after Bitbucket has had its answer:
+ *   installation active and verified? → repository in the installation's workspace? →
+ *   per changed branch: repo config at the commit → which stage (production = the configured or
+ *   main branch; others only when opted in) → first time for this delivery? → the stage belongs
+ *   to this installation (claim) → deploy record `queued` → queue.
+ * Deleted refs, tags and branches the site does not deploy are skipped with a logged reason.
+ * A stranger's claim is refused before any record is written, so an owner's history only ever
+ * holds its own deploys.
+ */
+
+export type PushContext = { clientKey: string; deliveryId: string; payload: PushPayload; log: Logger };
+
+export type PushHandlerDeps = {
+  installations: Installations;
+  verifier: InstallVerifier;
+  bitbucket: BitbucketClient;
+  records: DeployRecords;
+  sites: Sites;
+  dedupe: DeliveryDedupe;
+  queue: DeployQueue;
+};
+
+export async function handlePush(deps: PushHandlerDeps, ctx: PushContext): Promise<void> {
+  const { log } = ctx;
+  const inst = await activeInstallation(deps, ctx.clientKey);
+  if (!inst) return log.warn("push ignored: the installation is uninstalled or not verified");
+  const ref = siteRefOf(ctx.payload.repository.full_name);
+  if (!ref) return log.warn("push ignored: the repository name is not a Bitbucket slug");
+  const payloadWorkspace = ctx.payload.repository.workspace?.uuid;
+  if (inst.workspaceUuid && payloadWorkspace && payloadWorkspace !== inst.workspaceUuid) {
+    return log.warn({ siteId: siteIdOf(ref) }, "push ignored: the repository is not in the installation's workspace");
+  }
+  let mainBranch = ctx.payload.repository.mainbranch?.name;
+  for (const decision of branchTips(ctx.payload)) {
+    if (decision.kind === "skip") {
+      log.info({ ref: decision.ref.slice(0, 200), why: decision.reason }, "change skipped");
+      continue;
+    }
+    mainBranch ??= await deps.bitbucket.mainBranch(inst, ref).catch(() => undefined);
+    await deployTip(deps, ctx, inst, ref, decision.tip, mainBranch ?? "main");
+  }
+}
+
+async function deployTip(deps: PushHandlerDeps, ctx: PushContext, inst: Installation, ref: SiteRef, tip: BranchTip, mainBranch: string): Promise<void> {
+  const log = ctx.log.child({ branch: tip.branch.slice(0, 200), commit: tip.commit });
+  const repoConfig = await loadRepoConfig(deps.bitbucket, inst, ref, tip.commit);
+  const productionBranch = repoConfig.ok ? (repoConfig.config.branch ?? mainBranch) : mainBranch;
+  const stage = tip.branch === productionBranch ? PRODUCTION : repoConfig.ok && branchOptedIn(repoConfig.config, tip.branch) ? tip.branch : undefined;
+  if (!stage) return log.info("change skipped: the site does not deploy this branch (add it to `branches` in hoist.json)");
+  const siteId = siteIdOf(ref);
+  if (!(await deps.dedupe.firstTime({ deliveryId: ctx.deliveryId, siteId, stage, commit: tip.commit }))) {
+    return log.info("redelivery of a push already handled; nothing deployed");
+  }
+  const host = stageHostLabel(ref, stage);
+  if (!(await deps.sites.claim({ host, siteId, stage, owner: ctx.clientKey }))) {
+    return log.warn({ host }, "push refused: this site belongs to another installation (or its host name is taken)");
+  }
+  const deployId = ulid();
+  const record = await deps.records.createQueued({
+    siteId,
+    deployId,
+    clientKey: ctx.clientKey,
+    stage,
+    branch: tip.branch,
+    commit: tip.commit,
+    author: tip.author,
+    message: tip.message,
+    trigger: "push",
+    stagingKey: stagingKey(ref, deployId),
+    deliveryId: ctx.deliveryId,
+    directory: repoConfig.ok ? repoConfig.config.directory : undefined,
+  });
+  log.info({ deployId, stage }, "deploy queued");
+  if (!repoConfig.ok) {
+    const { code, message } = repoConfig.error;
+    await deps.records.endQueued(siteId, deployId, { status: "failed", reason: code, reasonMessage: message, log: [{ t: new Date().toISOString(), level: "error", msg: `${code}: ${message}` }] });
+    const failed = await deps.records.get(siteId, deployId);
+    if (failed) await deps.queue.postStatus(failed);
+    return log.warn({ deployId, reason: code }, "deploy failed: the repository's Hoist config is invalid");
+  }
+  await deps.queue.enqueue(record);
+}
+
+async function activeInstallation(deps: PushHandlerDeps, clientKey: string): Promise<Installation | undefined> {
+  const inst = await deps.installations.get(clientKey);
+  if (!inst || inst.state.status !== "installed") return undefined;
+  if (inst.state.verified) return inst;
+  return (await deps.verifier.verify(clientKey)) ? deps.installations.getActive(clientKey) : undefined;
+}
+
+function siteRefOf(fullName: string): SiteRef | undefined {
+  const [workspace, repo] = fullName.split("/");
+  const ws = SlugSchema.safeParse(workspace);
+  const rp = SlugSchema.safeParse(repo);
+  return ws.success && rp.success ? { workspace: ws.data, repo: rp.data } : undefined;
+}
