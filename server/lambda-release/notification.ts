@@ -5,6 +5,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { awsCall, ReleaseError } from "./errors.ts";
+import { unqualified } from "./function.ts";
 
 /** Our entry in the staging bucket's notification configuration; infra/template.yaml uses the same. */
 export const NOTIFICATION_ID = "hoist-deployer";
@@ -40,9 +41,14 @@ export async function ensureStagingNotification(s3: S3Client, bucket: string, al
       },
     },
   };
-  const others = (current.LambdaFunctionConfigurations ?? []).filter((c) => c.Id !== NOTIFICATION_ID);
-  const existing = (current.LambdaFunctionConfigurations ?? []).find((c) => c.Id === NOTIFICATION_ID);
-  if (existing && sameNotification(existing, ours)) return "unchanged";
+  // Ours: our Id, or any entry for this function — infra/template.yaml's entry has an id S3
+  // generated, and S3 refuses two entries whose event types and key filters overlap.
+  const ourFunction = unqualified(aliasArn);
+  const isOurs = (c: LambdaFunctionConfiguration) => c.Id === NOTIFICATION_ID || unqualified(c.LambdaFunctionArn ?? "") === ourFunction;
+  const all = current.LambdaFunctionConfigurations ?? [];
+  const others = all.filter((c) => !isOurs(c));
+  const existing = all.filter(isOurs);
+  if (existing.length === 1 && sameNotification(existing[0]!, ours)) return "unchanged";
   await awsCall(
     "s3:PutBucketNotification",
     bucket,
@@ -60,9 +66,10 @@ export async function ensureStagingNotification(s3: S3Client, bucket: string, al
       ),
     explain,
   );
-  return existing ? "updated" : "set";
+  return existing.length > 0 ? "updated" : "set";
 }
 
+// S3 answers Get with filter rule names "Prefix"/"Suffix" whatever case they were put in: compare lowercased.
 function sameNotification(a: LambdaFunctionConfiguration, b: LambdaFunctionConfiguration): boolean {
   const rules = (c: LambdaFunctionConfiguration) =>
     (c.Filter?.Key?.FilterRules ?? [])

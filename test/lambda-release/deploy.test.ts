@@ -1,12 +1,12 @@
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { GetAliasCommand, GetPolicyCommand, ListVersionsByFunctionCommand, UpdateFunctionCodeCommand, GetFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
-import { CreateBucketCommand, GetBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetBucketNotificationConfigurationCommand, PutBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig, type Config } from "../../lambda/core/config.ts";
 import { createReleaseClients, destroyReleaseClients, type ReleaseClients } from "../../server/lambda-release/clients.ts";
 import { deployFunction } from "../../server/lambda-release/deploy.ts";
 import { ReleaseError } from "../../server/lambda-release/errors.ts";
-import { NOTIFICATION_ID } from "../../server/lambda-release/notification.ts";
+import { ensureStagingNotification, NOTIFICATION_ID } from "../../server/lambda-release/notification.ts";
 import { S3_INVOKE_STATEMENT_ID } from "../../server/lambda-release/permission.ts";
 import { rollbackFunction } from "../../server/lambda-release/rollback.ts";
 import { zipReproducibly, type Package } from "../../server/lambda-release/zip.ts";
@@ -130,6 +130,28 @@ describe("hoist lambda deploy against moto", () => {
     expect(report).toMatchObject({ code: "unchanged", previousVersion: "1" });
     const live = await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: "hoist-deployer", Qualifier: "live" }));
     expect(live.CodeSha256).toBe(second.codeSha256);
+  });
+});
+
+describe("the staging bucket's notification", () => {
+  it("keeps other entries and accepts the template's entry for our alias (S3-generated id) as ours", async () => {
+    const bucket = "hoist-staging-shared";
+    const aliasArn = "arn:aws:lambda:us-east-1:123456789012:function:hoist-deployer:live";
+    const filter = { Key: { FilterRules: [{ Name: "prefix" as const, Value: "deploys/" }, { Name: "suffix" as const, Value: ".tar.gz" }] } };
+    const other = { Id: "thumbnails", LambdaFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:thumbs", Events: ["s3:ObjectCreated:*" as const], Filter: { Key: { FilterRules: [{ Name: "prefix" as const, Value: "images/" }] } } };
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await clients.s3.send(
+      new PutBucketNotificationConfigurationCommand({
+        Bucket: bucket,
+        NotificationConfiguration: { LambdaFunctionConfigurations: [{ Id: "NjE2ZjM3-generated", LambdaFunctionArn: aliasArn, Events: ["s3:ObjectCreated:*"], Filter: filter }, other] },
+      }),
+    );
+
+    expect(await ensureStagingNotification(clients.s3, bucket, aliasArn)).toBe("unchanged");
+    expect(await ensureStagingNotification(clients.s3, bucket, aliasArn.replace(":live", ":canary"))).toBe("updated");
+
+    const after = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+    expect(after.LambdaFunctionConfigurations?.map((c) => c.Id).sort()).toEqual([NOTIFICATION_ID, "thumbnails"]);
   });
 });
 
