@@ -7,6 +7,7 @@ import type { Logger } from "../lambda/core/log.ts";
 import { Sites } from "../lambda/core/sites.ts";
 import { BitbucketClient } from "./bitbucket/client.ts";
 import { createAddon, type Addon } from "./connect/ace.ts";
+import { ROUTES } from "./connect/descriptor.ts";
 import { InstallVerifier } from "./connect/install-verification.ts";
 import { Installations } from "./connect/installations.ts";
 import { lifecycleRouter } from "./connect/lifecycle.ts";
@@ -24,7 +25,7 @@ import { webhookRouter } from "./push/webhook.ts";
  *   1. the hosting gateway: any Host under the sites domain is a site and never reaches Connect routes;
  *   2. Hoist's routes (lifecycle, webhook, panel, panel API), mounted before ACE adds its own
  *      (ACE registers its descriptor and webhook routes on the next tick; ours shadow its webhook);
- *   3. ACE's `/atlassian-connect.json`;
+ *   3. ACE's own routes (shadowed, or on paths nothing uses);
  *   4. a plain 404 for anything else.
  */
 
@@ -68,6 +69,8 @@ export async function createHoistApp(deps: { config: Config; clients: Clients; l
   const dedupe = new DeliveryDedupe(clients.db, config.tables.deploys);
   const pushWork = new Set<Promise<void>>();
 
+  // ACE serves the descriptor at the path of its descriptor file; Hoist loads it by absolute path, so serves it here.
+  hoistRoutes.get(ROUTES.descriptor, (_req, res) => void res.json(addon.descriptor));
   hoistRoutes.use(lifecycleRouter({ addon, config, installations, verifier, logger }));
   hoistRoutes.use(
     webhookRouter({

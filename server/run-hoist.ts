@@ -1,0 +1,90 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { EMBEDDED_CREDENTIALS } from "../lambda/core/aws.ts";
+import { configToEnv, type Config } from "../lambda/core/config.ts";
+import type { Logger } from "../lambda/core/log.ts";
+import { createHoistApp, type AppOptions, type HoistApp } from "./app.ts";
+import { openBackend, type Backend } from "./backend/open.ts";
+import { LocalLambda } from "./local-lambda/runner.ts";
+import { connectStagingTrigger, type StagingTrigger } from "./local-lambda/trigger.ts";
+
+/**
+ * Hoist's server process: the backend (embedded or AWS), the add-on + gateway on PORT, and in
+ * embedded mode the local Lambda runner fed by the staging bucket's ObjectCreated events (in AWS
+ * the real S3 → Lambda notification does that). With PORT=0 the port is chosen first and the
+ * default base URL and sites domain follow it.
+ */
+
+export type RunningHoist = {
+  url: string;
+  config: Config;
+  backend: Backend;
+  hoist: HoistApp;
+  trigger?: StagingTrigger;
+  close(): Promise<void>;
+};
+
+export async function runHoist(config: Config, logger: Logger, opts: { app?: AppOptions; lambdaRetryDelaysMs?: number; explicitBaseUrl?: boolean } = {}): Promise<RunningHoist> {
+  const server = createServer();
+  const port = await listen(server, config.port);
+  const effectiveBase = withPort(config, port, opts.explicitBaseUrl ?? false);
+  let backend: Backend | undefined;
+  let lambda: LocalLambda | undefined;
+  let trigger: StagingTrigger | undefined;
+  try {
+    backend = await openBackend(effectiveBase, logger);
+    const cfg = backend.config;
+    if (backend.embedded?.owner) {
+      const env = { ...configToEnv(cfg), AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey };
+      const delay = opts.lambdaRetryDelaysMs ?? 1000;
+      lambda = new LocalLambda({ env, timeoutSeconds: cfg.lambdaTimeoutSeconds, logger, retryDelaysMs: [delay, delay * 2] });
+      trigger = connectStagingTrigger({ backend: backend.embedded, lambda, s3: backend.clients.s3, config: cfg, logger });
+    }
+    const hoist = await createHoistApp({ config: cfg, clients: backend.clients, logger, embedded: Boolean(backend.embedded), options: opts.app });
+    server.on("request", hoist.app);
+    const opened = backend;
+    return {
+      url: cfg.baseUrl,
+      config: cfg,
+      backend: opened,
+      hoist,
+      trigger,
+      close: async () => {
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+        trigger?.disconnect();
+        await lambda?.close();
+        await opened.close();
+      },
+    };
+  } catch (err) {
+    server.close();
+    trigger?.disconnect();
+    await lambda?.close();
+    await backend?.close();
+    throw err;
+  }
+}
+
+/** With PORT=0, the defaults derived from the port ("localhost:0") follow the real one. */
+function withPort(config: Config, port: number, explicitBaseUrl: boolean): Config {
+  if (config.port !== 0) return config;
+  return {
+    ...config,
+    port,
+    baseUrl: explicitBaseUrl ? config.baseUrl : config.baseUrl.replace(/:0$/, `:${port}`),
+    sitesDomain: config.sitesDomain === "localhost:0" ? `localhost:${port}` : config.sitesDomain,
+  };
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    server.once("error", fail);
+    server.listen(port, () => {
+      server.off("error", fail);
+      done((server.address() as AddressInfo).port);
+    });
+  });
+}
