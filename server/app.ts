@@ -42,6 +42,7 @@ export type HoistApp = {
   app: express.Express;
   addon: Addon;
   installations: Installations;
+  verifier: InstallVerifier;
   queue: DeployQueue;
   records: DeployRecords;
   sites: Sites;
@@ -104,6 +105,7 @@ export async function createHoistApp(deps: { config: Config; clients: Clients; l
     app,
     addon,
     installations,
+    verifier,
     queue,
     records,
     sites,

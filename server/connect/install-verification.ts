@@ -34,14 +34,19 @@ export class InstallVerifier {
     return run;
   }
 
+  /** One immediate attempt (or the run in flight): for a webhook from a not-yet-verified installation. */
+  verifyOnce(clientKey: string): Promise<boolean> {
+    return this.running.get(clientKey) ?? this.attempt(clientKey, [0]);
+  }
+
   /** Waits for a verification in flight, if any (webhooks that race a fresh install). */
   async settled(clientKey: string): Promise<void> {
     await this.running.get(clientKey);
   }
 
-  private async attempt(clientKey: string): Promise<boolean> {
+  private async attempt(clientKey: string, delays = this.delaysMs): Promise<boolean> {
     const log = this.logger.child({ clientKey });
-    for (const delay of this.delaysMs) {
+    for (const delay of delays) {
       if (delay) await sleep(delay);
       const inst = await this.installations.get(clientKey);
       if (!inst || inst.state.status !== "installed") return false;

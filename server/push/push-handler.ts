@@ -101,7 +101,7 @@ async function activeInstallation(deps: PushHandlerDeps, clientKey: string): Pro
   const inst = await deps.installations.get(clientKey);
   if (!inst || inst.state.status !== "installed") return undefined;
   if (inst.state.verified) return inst;
-  return (await deps.verifier.verify(clientKey)) ? deps.installations.getActive(clientKey) : undefined;
+  return (await deps.verifier.verifyOnce(clientKey)) ? deps.installations.getActive(clientKey) : undefined;
 }
 
 function siteRefOf(fullName: string): SiteRef | undefined {
