@@ -87,6 +87,9 @@ export async function* readArchive(body: Readable, limits: DeployLimits, meter: 
   const queue: ReadEntry[] = [];
   let failure: HoistError | undefined;
   let finished = false;
+  let sawEndBlocks = false;
+  let entries = 0;
+  let current: ReadEntry | undefined;
   let wake: (() => void) | undefined;
   const notify = () => {
     wake?.();
@@ -94,14 +97,36 @@ export async function* readArchive(body: Readable, limits: DeployLimits, meter: 
   };
   const fail = (err: HoistError) => {
     failure ??= err;
+    // The caller may be reading the current entry's body, which will never get more bytes from
+    // a failed stream: end that read with the same failure instead of leaving it waiting forever.
+    current?.emit("error", failure);
     notify();
   };
 
   parser.on("entry", (entry: ReadEntry) => {
+    entries += 1;
+    // So a failure can always be handed to the entry; Minipass replays it to the reader's own listener.
+    entry.on("error", () => undefined);
     queue.push(entry);
     notify();
   });
-  parser.on("error", (err: Error) => fail(tarError(err)));
+  // node-tar cuts a pax path at its first NUL byte; a name that carries one is refused, not shortened.
+  parser.on("meta", (meta: string) => {
+    if (/(^|\n)\d+ (path|linkpath)=[^\n]*\0/.test(meta)) {
+      fail(new HoistError("archive.nul_in_path", "The archive has a file name containing a NUL byte (in a pax header). Rename the file and push again."));
+    }
+  });
+  parser.on("eof", () => {
+    sawEndBlocks = true;
+  });
+  parser.on("error", (err: Error) => {
+    // An archive of nothing but end-of-archive blocks is a valid, empty tar (tar cf x.tar -T /dev/null).
+    if (entries === 0 && sawEndBlocks && /Unrecognized archive format/.test(err.message)) {
+      fail(new HoistError("archive.empty", "The archive contains no files. Push a commit with the site's files in it."));
+      return;
+    }
+    fail(tarError(err));
+  });
   parser.on("end", () => {
     finished = true;
     notify();
@@ -134,6 +159,7 @@ export async function* readArchive(body: Readable, limits: DeployLimits, meter: 
       if (failure) throw failure;
       const next = queue.shift();
       if (next) {
+        current = next;
         yield next;
         continue;
       }
