@@ -24,6 +24,25 @@ export function splitTopFolder(raw: string): { top: string; rest: string } {
  * NFC, no empty or `.` segments, no trailing slash. Throws a HoistError naming the rule.
  */
 export function checkEntryPath(path: string, rules: PathRules): string {
+  checkPathSafety(path);
+  const shown = quotePath(path);
+  const segments = path.split("/").filter((s) => s !== "" && s !== ".");
+  if (segments.length > rules.maxPathDepth) {
+    throw new HoistError("archive.path_too_deep", `${shown} is ${segments.length} folders deep; the limit is ${rules.maxPathDepth}. Flatten the folder structure or raise HOIST_MAX_PATH_DEPTH.`, { limit: rules.maxPathDepth });
+  }
+  const normalised = segments.join("/").normalize("NFC");
+  if (Buffer.byteLength(normalised) > rules.maxKeyBytes) {
+    throw new HoistError("archive.key_too_long", `The path ${shown} is longer than ${rules.maxKeyBytes} bytes, more than storage keys allow. Shorten the file or folder names.`, { limit: rules.maxKeyBytes });
+  }
+  return normalised;
+}
+
+/**
+ * The rules that make a name unsafe wherever it sits (NUL, roots, backslashes, control
+ * characters, `..`). They also run on the raw entry name before the top folder is split off,
+ * so `/etc/passwd` or `../x` beside the top folder is refused by name, not as a layout problem.
+ */
+export function checkPathSafety(path: string): void {
   const shown = quotePath(path);
   if (path.includes("\0")) {
     throw new HoistError("archive.nul_in_path", `The archive has a file name containing a NUL byte (${shown}). Rename the file and push again.`);
@@ -37,18 +56,9 @@ export function checkEntryPath(path: string, rules: PathRules): string {
   if (hasControlCharacter(path)) {
     throw new HoistError("archive.bad_name", `The file name ${shown} contains control characters. Rename it and push again.`);
   }
-  const segments = path.split("/").filter((s) => s !== "" && s !== ".");
-  if (segments.includes("..")) {
+  if (path.split("/").includes("..")) {
     throw new HoistError("archive.path_traversal", `The archive tries to write outside the site with ${shown} ('..' in a path). Remove that entry or rebuild the archive.`);
   }
-  if (segments.length > rules.maxPathDepth) {
-    throw new HoistError("archive.path_too_deep", `${shown} is ${segments.length} folders deep; the limit is ${rules.maxPathDepth}. Flatten the folder structure or raise HOIST_MAX_PATH_DEPTH.`, { limit: rules.maxPathDepth });
-  }
-  const normalised = segments.join("/").normalize("NFC");
-  if (Buffer.byteLength(normalised) > rules.maxKeyBytes) {
-    throw new HoistError("archive.key_too_long", `The path ${shown} is longer than ${rules.maxKeyBytes} bytes, more than storage keys allow. Shorten the file or folder names.`, { limit: rules.maxKeyBytes });
-  }
-  return normalised;
 }
 
 function hasControlCharacter(path: string): boolean {
@@ -78,7 +88,11 @@ export class NameRegistry {
       const folder = parts.slice(0, i).join("/");
       const asFile = this.files.get(folder);
       if (asFile !== undefined) throw collision(path, asFile);
-      if (!this.folders.has(folder)) this.folders.set(folder, path.split("/").slice(0, i).join("/"));
+      // `Docs/a.html` and `docs/b.html` name two folders that differ only by case: the same clash.
+      const named = path.split("/").slice(0, i).join("/");
+      const seen = this.folders.get(folder);
+      if (seen === undefined) this.folders.set(folder, named);
+      else if (seen !== named) throw collision(named, seen);
     }
     this.files.set(key, path);
   }

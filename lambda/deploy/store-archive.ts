@@ -12,7 +12,7 @@ import type { BlobStore } from "./blob-store.ts";
 import { Budget, TaskGroup } from "./budget.ts";
 import { cacheControlFor } from "./cache-control.ts";
 import { contentTypeFor, shouldCompress } from "./content-type.ts";
-import { checkEntryPath, NameRegistry, splitTopFolder } from "./entry-path.ts";
+import { checkEntryPath, checkPathSafety, NameRegistry, splitTopFolder } from "./entry-path.ts";
 
 const gzip = promisify(gzipCallback);
 
@@ -79,6 +79,7 @@ export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
       if (entries > limits.maxFiles) {
         throw new HoistError("limits.too_many_files", `The archive has more than ${limits.maxFiles} entries. Deploy fewer files (for example only the build folder) or raise HOIST_MAX_FILES.`, { limit: limits.maxFiles });
       }
+      checkPathSafety(entry.path);
       const { top, rest } = splitTopFolder(entry.path);
       if (topFolder === undefined) topFolder = top;
       if (top !== topFolder || (rest === "" && entry.type !== "Directory")) {
@@ -241,11 +242,22 @@ async function storeLarge(input: StoreInput, path: string, entry: ReadEntry, tem
   entry.pipe(tap as unknown as NodeJS.WritableStream);
   const body: Readable = traits.compress ? tap.pipe(createGzip({ level: 6 })) : tap;
   if (traits.compress) tap.on("error", (err) => body.destroy(err));
-  let digest: string | undefined;
-  const put = await input.blobs.putStream(tempName, body, { contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl }, () => {
-    digest ??= hash.digest("hex");
-    return digest;
+  // When the body fails (a limit, a cut-off archive), that is the reason to report: the upload's
+  // own error is only its consequence (or a failed multipart abort, which s3rver does not support).
+  let bodyFailure: unknown;
+  tap.on("error", (err) => {
+    bodyFailure ??= err;
   });
+  let digest: string | undefined;
+  let put: Awaited<ReturnType<BlobStore["putStream"]>>;
+  try {
+    put = await input.blobs.putStream(tempName, body, { contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl }, () => {
+      digest ??= hash.digest("hex");
+      return digest;
+    });
+  } catch (err) {
+    throw bodyFailure ?? err;
+  }
   if (size !== entry.size) {
     throw new HoistError("archive.truncated", `${quotePath(path)} is shorter than its tar header declares: the archive is cut off. Push again.`);
   }
