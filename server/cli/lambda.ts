@@ -60,7 +60,10 @@ async function packageCommand(args: string[]): Promise<number> {
 }
 
 async function deployCommand(config: Config, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { "bundle-sdk": { type: "boolean", default: false }, zip: { type: "string" }, json: { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: { "bundle-sdk": { type: "boolean", default: false }, zip: { type: "string" }, json: { type: "boolean", default: false } },
+  });
   const pkg = values.zip ? prebuilt(values.zip) : await buildPackage({ bundleSdk: values["bundle-sdk"] });
   const clients = createReleaseClients(config);
   try {

@@ -1,5 +1,5 @@
-import { build, type Metafile } from "esbuild";
 import { fileURLToPath } from "node:url";
+import { build, type Metafile } from "esbuild";
 
 /**
  * Bundles the deployer (lambda/handler.ts) into one CommonJS file for the nodejs22.x runtime.

@@ -74,8 +74,16 @@ function configWarnings(config: Config): string[] {
 }
 
 export function formatDeployReport(r: DeployReport): string {
-  const code = r.code === "uploaded" ? `uploaded ${r.zipBytes.toLocaleString("en-US")} bytes, CodeSha256 ${r.codeSha256}${r.previousCodeSha256 ? ` (was ${r.previousCodeSha256})` : ""}` : `unchanged, CodeSha256 ${r.codeSha256} (no upload)`;
-  const alias = r.previousVersion === undefined ? `created → version ${r.version}` : r.previousVersion === r.version ? `unchanged at version ${r.version}` : `version ${r.previousVersion} → ${r.version}`;
+  const code =
+    r.code === "uploaded"
+      ? `uploaded ${r.zipBytes.toLocaleString("en-US")} bytes, CodeSha256 ${r.codeSha256}${r.previousCodeSha256 ? ` (was ${r.previousCodeSha256})` : ""}`
+      : `unchanged, CodeSha256 ${r.codeSha256} (no upload)`;
+  const alias =
+    r.previousVersion === undefined
+      ? `created → version ${r.version}`
+      : r.previousVersion === r.version
+        ? `unchanged at version ${r.version}`
+        : `version ${r.previousVersion} → ${r.version}`;
   const lines = [
     `function      ${r.functionName}: ${r.function} (${r.functionArn})`,
     `code          ${code}`,

@@ -31,7 +31,12 @@ type AwsErrorShape = { name?: string; message?: string; $metadata?: { httpStatus
  * Runs one AWS call and turns its failure into a ReleaseError that says which action on which
  * resource failed. `explain` may map service-specific errors first (a missing bucket, a role).
  */
-export async function awsCall<T>(action: string, resource: string, run: () => Promise<T>, explain?: (err: AwsErrorShape) => ReleaseError | undefined): Promise<T> {
+export async function awsCall<T>(
+  action: string,
+  resource: string,
+  run: () => Promise<T>,
+  explain?: (err: AwsErrorShape) => ReleaseError | undefined,
+): Promise<T> {
   try {
     return await run();
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { FunctionConfiguration } from "@aws-sdk/client-lambda";
-import { configToEnv, type Config } from "../../lambda/core/config.ts";
+import { type Config, configToEnv } from "../../lambda/core/config.ts";
 import { HANDLER, RUNTIME } from "./bundle.ts";
 import { ReleaseError } from "./errors.ts";
 
@@ -20,7 +20,10 @@ export type DesiredFunction = {
 
 export function desiredFunction(config: Config): DesiredFunction {
   if (config.lambdaTimeoutSeconds > MAX_TIMEOUT_SECONDS) {
-    throw new ReleaseError("release.invalid_setting", `HOIST_LAMBDA_TIMEOUT is ${config.lambdaTimeoutSeconds} s but Lambda allows at most ${MAX_TIMEOUT_SECONDS} s — lower it.`);
+    throw new ReleaseError(
+      "release.invalid_setting",
+      `HOIST_LAMBDA_TIMEOUT is ${config.lambdaTimeoutSeconds} s but Lambda allows at most ${MAX_TIMEOUT_SECONDS} s — lower it.`,
+    );
   }
   return {
     functionName: config.lambda.functionName,

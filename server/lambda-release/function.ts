@@ -1,17 +1,17 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { IAMClient } from "@aws-sdk/client-iam";
 import {
   CreateFunctionCommand,
+  type FunctionConfiguration,
   GetFunctionConfigurationCommand,
+  type LambdaClient,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
-  type FunctionConfiguration,
-  type LambdaClient,
 } from "@aws-sdk/client-lambda";
-import type { IAMClient } from "@aws-sdk/client-iam";
-import { setTimeout as sleep } from "node:timers/promises";
 import { awsCall, ReleaseError } from "./errors.ts";
 import { configurationChanges, type DesiredFunction } from "./function-config.ts";
 import { checkRoleExists, roleNotAssumable } from "./role.ts";
-import { waitUntilReady, type WaitOptions } from "./wait-ready.ts";
+import { type WaitOptions, waitUntilReady } from "./wait-ready.ts";
 import type { Package } from "./zip.ts";
 
 export type FunctionOutcome = {
@@ -28,7 +28,12 @@ export type FunctionOutcome = {
  * missing; otherwise uploads the code only when its CodeSha256 differs, waits for the update to
  * finish, then applies configuration changes (two updates may not overlap).
  */
-export async function ensureFunction(deps: { lambda: LambdaClient; iam: IAMClient }, desired: DesiredFunction, pkg: Package, wait: WaitOptions = {}): Promise<FunctionOutcome> {
+export async function ensureFunction(
+  deps: { lambda: LambdaClient; iam: IAMClient },
+  desired: DesiredFunction,
+  pkg: Package,
+  wait: WaitOptions = {},
+): Promise<FunctionOutcome> {
   const name = desired.functionName;
   const current = await findFunction(deps.lambda, name);
   if (!current) return createFunction(deps, desired, pkg, wait);
@@ -65,7 +70,12 @@ async function findFunction(lambda: LambdaClient, name: string): Promise<Functio
   }
 }
 
-async function createFunction(deps: { lambda: LambdaClient; iam: IAMClient }, desired: DesiredFunction, pkg: Package, wait: WaitOptions): Promise<FunctionOutcome> {
+async function createFunction(
+  deps: { lambda: LambdaClient; iam: IAMClient },
+  desired: DesiredFunction,
+  pkg: Package,
+  wait: WaitOptions,
+): Promise<FunctionOutcome> {
   const role = desired.role;
   if (!role) {
     throw new ReleaseError(
@@ -82,7 +92,10 @@ async function createFunction(deps: { lambda: LambdaClient; iam: IAMClient }, de
       const created = await awsCall(
         "lambda:CreateFunction",
         desired.functionName,
-        () => deps.lambda.send(new CreateFunctionCommand({ FunctionName: desired.functionName, Code: { ZipFile: pkg.zip }, Publish: false, ...configurationInput(desired) })),
+        () =>
+          deps.lambda.send(
+            new CreateFunctionCommand({ FunctionName: desired.functionName, Code: { ZipFile: pkg.zip }, Publish: false, ...configurationInput(desired) }),
+          ),
         (err) => (isRoleRejection(err) ? roleNotAssumable(role, err) : undefined),
       );
       await waitUntilReady(deps.lambda, desired.functionName, wait);

@@ -1,7 +1,7 @@
 import {
   GetBucketNotificationConfigurationCommand,
-  PutBucketNotificationConfigurationCommand,
   type LambdaFunctionConfiguration,
+  PutBucketNotificationConfigurationCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { awsCall, ReleaseError } from "./errors.ts";

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { bundleDeployer } from "./bundle.ts";
-import { zipReproducibly, type Package } from "./zip.ts";
+import { type Package, zipReproducibly } from "./zip.ts";
 
 export const DEFAULT_ZIP_PATH = "dist/lambda/deployer.zip";
 

@@ -1,4 +1,4 @@
-import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand, type LambdaClient } from "@aws-sdk/client-lambda";
+import { AddPermissionCommand, GetPolicyCommand, type LambdaClient, RemovePermissionCommand } from "@aws-sdk/client-lambda";
 import { awsCall } from "./errors.ts";
 
 /** The statement id of the grant; also used by infra/template.yaml's permission resource. */
@@ -12,7 +12,10 @@ type Statement = { Sid?: string; Principal?: { Service?: string } | string; Cond
  * after ours were deleted, could invoke the function. Idempotent: an equal grant is kept, a
  * different one under our statement id is replaced.
  */
-export async function grantS3Invoke(lambda: LambdaClient, input: { functionName: string; alias: string; bucketArn: string; account: string }): Promise<"added" | "replaced" | "unchanged"> {
+export async function grantS3Invoke(
+  lambda: LambdaClient,
+  input: { functionName: string; alias: string; bucketArn: string; account: string },
+): Promise<"added" | "replaced" | "unchanged"> {
   const target = `${input.functionName}:${input.alias}`;
   const sourceArn = input.bucketArn;
   const existing = (await readPolicy(lambda, input.functionName, input.alias)).find((s) => s.Sid === S3_INVOKE_STATEMENT_ID);

@@ -2,9 +2,9 @@ import {
   CreateAliasCommand,
   GetAliasCommand,
   GetFunctionConfigurationCommand,
+  type LambdaClient,
   PublishVersionCommand,
   UpdateAliasCommand,
-  type LambdaClient,
 } from "@aws-sdk/client-lambda";
 import { awsCall } from "./errors.ts";
 import { configurationChanges, type DesiredFunction } from "./function-config.ts";
@@ -58,5 +58,7 @@ export async function getAlias(lambda: LambdaClient, name: string, alias: string
 }
 
 export async function moveAlias(lambda: LambdaClient, name: string, alias: string, version: string): Promise<void> {
-  await awsCall("lambda:UpdateAlias", `${name}:${alias}`, () => lambda.send(new UpdateAliasCommand({ FunctionName: name, Name: alias, FunctionVersion: version })));
+  await awsCall("lambda:UpdateAlias", `${name}:${alias}`, () =>
+    lambda.send(new UpdateAliasCommand({ FunctionName: name, Name: alias, FunctionVersion: version })),
+  );
 }

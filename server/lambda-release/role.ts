@@ -1,7 +1,8 @@
 import { GetRoleCommand, type IAMClient } from "@aws-sdk/client-iam";
 import { ReleaseError } from "./errors.ts";
 
-const FIX = "create it with infra/template.yaml (its DeployerRoleArn output) or set HOIST_LAMBDA_ROLE_ARN to an existing role that lambda.amazonaws.com may assume";
+const FIX =
+  "create it with infra/template.yaml (its DeployerRoleArn output) or set HOIST_LAMBDA_ROLE_ARN to an existing role that lambda.amazonaws.com may assume";
 
 export function roleMissing(roleArn: string): ReleaseError {
   return new ReleaseError("release.role_missing", `The deployer role ${roleArn} does not exist — ${FIX}.`);

@@ -1,4 +1,4 @@
-import { ListVersionsByFunctionCommand, type FunctionConfiguration, type LambdaClient } from "@aws-sdk/client-lambda";
+import { type FunctionConfiguration, type LambdaClient, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
 import type { Config } from "../../lambda/core/config.ts";
 import { awsCall, ReleaseError } from "./errors.ts";
 import { getAlias, moveAlias } from "./publish.ts";
@@ -14,7 +14,10 @@ export async function rollbackFunction(config: Config, lambda: LambdaClient, opt
   const { functionName, alias } = config.lambda;
   const current = await getAlias(lambda, functionName, alias);
   if (!current?.FunctionVersion) {
-    throw new ReleaseError("release.function_missing", `${functionName} has no alias "${alias}" — nothing to roll back; run \`hoist lambda deploy\` first (or set HOIST_LAMBDA_FUNCTION_NAME / HOIST_LAMBDA_ALIAS).`);
+    throw new ReleaseError(
+      "release.function_missing",
+      `${functionName} has no alias "${alias}" — nothing to roll back; run \`hoist lambda deploy\` first (or set HOIST_LAMBDA_FUNCTION_NAME / HOIST_LAMBDA_ALIAS).`,
+    );
   }
   const versions = await listPublishedVersions(lambda, functionName);
   const from = current.FunctionVersion;
@@ -23,7 +26,9 @@ export async function rollbackFunction(config: Config, lambda: LambdaClient, opt
     const known = versions.map((v) => v.Version).join(", ") || "none";
     throw new ReleaseError(
       "release.no_previous_version",
-      opts.to ? `${functionName} has no version ${opts.to} (published: ${known}).` : `${functionName}:${alias} is at version ${from} and no older version exists (published: ${known}) — nothing to roll back to.`,
+      opts.to
+        ? `${functionName} has no version ${opts.to} (published: ${known}).`
+        : `${functionName}:${alias} is at version ${from} and no older version exists (published: ${known}) — nothing to roll back to.`,
     );
   }
   if (target.Version !== from) await moveAlias(lambda, functionName, alias, target.Version!);
@@ -35,7 +40,9 @@ async function listPublishedVersions(lambda: LambdaClient, functionName: string)
   const versions: FunctionConfiguration[] = [];
   let marker: string | undefined;
   do {
-    const page = await awsCall("lambda:ListVersionsByFunction", functionName, () => lambda.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker })));
+    const page = await awsCall("lambda:ListVersionsByFunction", functionName, () =>
+      lambda.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker })),
+    );
     versions.push(...(page.Versions ?? []).filter((v) => /^\d+$/.test(v.Version ?? "")));
     marker = page.NextMarker;
   } while (marker);

@@ -1,5 +1,5 @@
-import { GetFunctionConfigurationCommand, type FunctionConfiguration, type LambdaClient } from "@aws-sdk/client-lambda";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type FunctionConfiguration, GetFunctionConfigurationCommand, type LambdaClient } from "@aws-sdk/client-lambda";
 import { awsCall, ReleaseError } from "./errors.ts";
 
 export type WaitOptions = { pollMs?: number; timeoutMs?: number };
@@ -26,7 +26,10 @@ export async function waitUntilReady(lambda: LambdaClient, functionName: string,
     const busy = current.State === "Pending" || current.LastUpdateStatus === "InProgress";
     if (!busy) return current;
     if (Date.now() > until) {
-      throw new ReleaseError("release.update_failed", `${functionName} is still updating after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s — check it in the Lambda console and run the command again.`);
+      throw new ReleaseError(
+        "release.update_failed",
+        `${functionName} is still updating after ${Math.round((opts.timeoutMs ?? 300_000) / 1000)} s — check it in the Lambda console and run the command again.`,
+      );
     }
     await sleep(pollMs);
   }
