@@ -14,10 +14,10 @@ import { createLogger } from "../../lambda/core/log.ts";
 import { manifestKey } from "../../lambda/core/manifest.ts";
 import { siteId } from "../../lambda/core/site.ts";
 import { stagingKey } from "../../lambda/core/staging.ts";
-import { openBackend, type Backend } from "../../server/backend/open.ts";
-import { s3Event } from "../../server/local-lambda/trigger.ts";
+import { type Backend, openBackend } from "../../server/backend/open.ts";
 import { HANDLER } from "../../server/lambda-release/bundle.ts";
 import { buildPackage, writePackage } from "../../server/lambda-release/package.ts";
+import { s3Event } from "../../server/local-lambda/trigger.ts";
 
 // The packaged zip, unzipped and run the way Lambda runs it: a fresh Node process that loads
 // the entry file named by the Handler setting, with the SDK reachable only through NODE_PATH
@@ -75,12 +75,27 @@ async function unpack(name: string, bundleSdk: boolean): Promise<string> {
 async function stageDeploy(): Promise<{ deployId: string; event: unknown }> {
   const deployId = ulid();
   const key = stagingKey(site, deployId);
-  await records.createQueued({ siteId: siteId(site), deployId, stage: "production", branch: "main", commit: "0123456789ab".padEnd(40, "0"), trigger: "cli", stagingKey: key });
+  await records.createQueued({
+    siteId: siteId(site),
+    deployId,
+    stage: "production",
+    branch: "main",
+    commit: "0123456789ab".padEnd(40, "0"),
+    trigger: "cli",
+    stagingKey: key,
+  });
   await backend.clients.s3.send(new PutObjectCommand({ Bucket: backend.config.buckets.staging, Key: key, Body: archive, ContentLength: archive.length }));
-  return { deployId, event: s3Event({ eventName: "ObjectCreated:Put", bucket: backend.config.buckets.staging, key, size: archive.length }, { encodeKey: true }) };
+  return {
+    deployId,
+    event: s3Event({ eventName: "ObjectCreated:Put", bucket: backend.config.buckets.staging, key, size: archive.length }, { encodeKey: true }),
+  };
 }
 
-type Invocation = { ok: boolean; result?: { results: { outcome: string; record?: { status: string; manifestKey?: string } }[] }; error?: { name: string; message: string } };
+type Invocation = {
+  ok: boolean;
+  result?: { results: { outcome: string; record?: { status: string; manifestKey?: string } }[] };
+  error?: { name: string; message: string };
+};
 
 async function invoke(task: string, event: unknown, opts: { nodePath?: string }): Promise<Invocation> {
   const eventFile = join(dir, `event-${ulid()}.json`);

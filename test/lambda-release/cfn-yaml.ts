@@ -1,4 +1,4 @@
-import { parse, type ScalarTag, type CollectionTag, YAMLMap, YAMLSeq } from "yaml";
+import { type CollectionTag, parse, type ScalarTag, YAMLMap, YAMLSeq } from "yaml";
 
 /**
  * CloudFormation's short-form intrinsic functions as YAML tags, parsed into their long form
@@ -41,7 +41,10 @@ export function parseTemplate(text: string): Template {
 export function referencedNames(template: Template): { name: string; where: string }[] {
   const found: { name: string; where: string }[] = [];
   const walk = (node: unknown, where: string): void => {
-    if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${where}[${i}]`));
+    if (Array.isArray(node)) {
+      for (const [i, n] of node.entries()) walk(n, `${where}[${i}]`);
+      return;
+    }
     if (!node || typeof node !== "object") return;
     for (const [key, value] of Object.entries(node)) {
       if (key === "Ref" && typeof value === "string") found.push({ name: value, where });

@@ -1,16 +1,22 @@
 import { CreateRoleCommand } from "@aws-sdk/client-iam";
-import { GetAliasCommand, GetPolicyCommand, ListVersionsByFunctionCommand, UpdateFunctionCodeCommand, GetFunctionConfigurationCommand } from "@aws-sdk/client-lambda";
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  GetPolicyCommand,
+  ListVersionsByFunctionCommand,
+  UpdateFunctionCodeCommand,
+} from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, GetBucketNotificationConfigurationCommand, PutBucketNotificationConfigurationCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { loadConfig, type Config } from "../../lambda/core/config.ts";
+import { type Config, loadConfig } from "../../lambda/core/config.ts";
 import { createReleaseClients, destroyReleaseClients, type ReleaseClients } from "../../server/lambda-release/clients.ts";
 import { deployFunction } from "../../server/lambda-release/deploy.ts";
 import { ReleaseError } from "../../server/lambda-release/errors.ts";
 import { ensureStagingNotification, NOTIFICATION_ID } from "../../server/lambda-release/notification.ts";
 import { S3_INVOKE_STATEMENT_ID } from "../../server/lambda-release/permission.ts";
 import { rollbackFunction } from "../../server/lambda-release/rollback.ts";
-import { zipReproducibly, type Package } from "../../server/lambda-release/zip.ts";
-import { startMoto, useDummyCredentials, type Moto } from "./moto.ts";
+import { type Package, zipReproducibly } from "../../server/lambda-release/zip.ts";
+import { type Moto, startMoto, useDummyCredentials } from "./moto.ts";
 
 // moto runs Lambda's control plane only (it cannot invoke without Docker), which is all
 // `hoist lambda deploy` touches. Small synthetic packages stand in for the real bundle here;
@@ -50,7 +56,10 @@ beforeAll(async () => {
   const role = await clients.iam.send(
     new CreateRoleCommand({
       RoleName: "hoist-deployer-test",
-      AssumeRolePolicyDocument: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }] }),
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
     }),
   );
   roleArn = role.Role!.Arn!;
@@ -74,7 +83,12 @@ describe("hoist lambda deploy against moto", () => {
     expect(report.aliasArn).toMatch(/:function:hoist-deployer:live$/);
     const live = await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: "hoist-deployer", Qualifier: "live" }));
     expect(live).toMatchObject({ CodeSha256: first.codeSha256, Runtime: "nodejs22.x", Handler: "index.handler", MemorySize: 1024, Timeout: 60, Role: roleArn });
-    expect(live.Environment?.Variables).toMatchObject({ HOIST_BACKEND: "aws", NODE_ENV: "production", HOIST_STAGING_BUCKET: STAGING, HOIST_SITES_DOMAIN: "sites.example.com" });
+    expect(live.Environment?.Variables).toMatchObject({
+      HOIST_BACKEND: "aws",
+      NODE_ENV: "production",
+      HOIST_STAGING_BUCKET: STAGING,
+      HOIST_SITES_DOMAIN: "sites.example.com",
+    });
   });
 
   it("reads back the staging bucket's notification and S3's grant on the alias", async () => {
@@ -98,7 +112,14 @@ describe("hoist lambda deploy against moto", () => {
     send.mockRestore();
 
     expect(uploads).toHaveLength(0);
-    expect(report).toMatchObject({ function: "unchanged", code: "unchanged", published: false, version: "1", permission: "unchanged", notification: "unchanged" });
+    expect(report).toMatchObject({
+      function: "unchanged",
+      code: "unchanged",
+      published: false,
+      version: "1",
+      permission: "unchanged",
+      notification: "unchanged",
+    });
     expect(await versions("hoist-deployer")).toEqual(["1"]);
   });
 
@@ -106,7 +127,14 @@ describe("hoist lambda deploy against moto", () => {
     second = await packageOf("second");
     const report = await deployFunction(configFor({ HOIST_LAMBDA_MEMORY: "2048", HOIST_MAX_FILES: "1234" }), clients, second, fast);
 
-    expect(report).toMatchObject({ function: "updated", code: "uploaded", previousCodeSha256: first.codeSha256, version: "2", previousVersion: "1", published: true });
+    expect(report).toMatchObject({
+      function: "updated",
+      code: "uploaded",
+      previousCodeSha256: first.codeSha256,
+      version: "2",
+      previousVersion: "1",
+      published: true,
+    });
     expect(report.configChanges).toEqual(["MemorySize 1024 → 2048", "Environment ~HOIST_MAX_FILES"]);
     const alias = await clients.lambda.send(new GetAliasCommand({ FunctionName: "hoist-deployer", Name: "live" }));
     expect(alias.FunctionVersion).toBe("2");
@@ -137,13 +165,27 @@ describe("the staging bucket's notification", () => {
   it("keeps other entries and accepts the template's entry for our alias (S3-generated id) as ours", async () => {
     const bucket = "hoist-staging-shared";
     const aliasArn = "arn:aws:lambda:us-east-1:123456789012:function:hoist-deployer:live";
-    const filter = { Key: { FilterRules: [{ Name: "prefix" as const, Value: "deploys/" }, { Name: "suffix" as const, Value: ".tar.gz" }] } };
-    const other = { Id: "thumbnails", LambdaFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:thumbs", Events: ["s3:ObjectCreated:*" as const], Filter: { Key: { FilterRules: [{ Name: "prefix" as const, Value: "images/" }] } } };
+    const filter = {
+      Key: {
+        FilterRules: [
+          { Name: "prefix" as const, Value: "deploys/" },
+          { Name: "suffix" as const, Value: ".tar.gz" },
+        ],
+      },
+    };
+    const other = {
+      Id: "thumbnails",
+      LambdaFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:thumbs",
+      Events: ["s3:ObjectCreated:*" as const],
+      Filter: { Key: { FilterRules: [{ Name: "prefix" as const, Value: "images/" }] } },
+    };
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     await clients.s3.send(
       new PutBucketNotificationConfigurationCommand({
         Bucket: bucket,
-        NotificationConfiguration: { LambdaFunctionConfigurations: [{ Id: "NjE2ZjM3-generated", LambdaFunctionArn: aliasArn, Events: ["s3:ObjectCreated:*"], Filter: filter }, other] },
+        NotificationConfiguration: {
+          LambdaFunctionConfigurations: [{ Id: "NjE2ZjM3-generated", LambdaFunctionArn: aliasArn, Events: ["s3:ObjectCreated:*"], Filter: filter }, other],
+        },
       }),
     );
 

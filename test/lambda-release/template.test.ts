@@ -2,7 +2,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
-import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, type CreateTableCommandInput, DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../lambda/core/config.ts";
@@ -15,7 +15,10 @@ import { danglingReferences, parseTemplate, type Template } from "./cfn-yaml.ts"
 const run = promisify(execFile);
 const TEMPLATE_PATH = resolve(import.meta.dirname, "../../infra/template.yaml");
 const template = parseTemplate(readFileSync(TEMPLATE_PATH, "utf8"));
+// biome-ignore lint/suspicious/noExplicitAny: template JSON is read loosely and checked by the assertions
 const props = (id: string) => template.Resources[id]!.Properties as Record<string, any>;
+/** CloudFormation's `${Name}` syntax, kept out of JS template literals. */
+const sub = (name: string) => `$${"{"}${name}}`;
 const defaults = loadConfig({});
 
 /** The tables lambda/core/setup.ts creates, captured from a stand-in DynamoDB client. */
@@ -39,7 +42,7 @@ async function tablesFromSetup(): Promise<CreateTableCommandInput[]> {
 /** A template table's TableName with the parameters' defaults substituted. */
 function tableName(id: string): string {
   const name = props(id).TableName as { "Fn::Sub": string };
-  return name["Fn::Sub"].replace("${TablePrefix}", String(template.Parameters!.TablePrefix!.Default));
+  return name["Fn::Sub"].replace(sub("TablePrefix"), String(template.Parameters!.TablePrefix!.Default));
 }
 
 const sortBy = <T>(items: T[] | undefined, key: (t: T) => string) => [...(items ?? [])].sort((a, b) => key(a).localeCompare(key(b)));
@@ -65,7 +68,16 @@ describe("infra/template.yaml", () => {
       AddonServerPolicy: "AWS::IAM::ManagedPolicy",
     };
     for (const [id, type] of Object.entries(expected)) expect(template.Resources[id]?.Type, id).toBe(type);
-    for (const output of ["StagingBucketName", "SitesBucketName", "TablePrefix", "DeployerFunctionName", "DeployerRoleArn", "DeployerAliasArn", "AddonServerPolicyArn", "Region"]) {
+    for (const output of [
+      "StagingBucketName",
+      "SitesBucketName",
+      "TablePrefix",
+      "DeployerFunctionName",
+      "DeployerRoleArn",
+      "DeployerAliasArn",
+      "AddonServerPolicyArn",
+      "Region",
+    ]) {
       expect(template.Outputs?.[output], output).toBeDefined();
     }
   });
@@ -75,19 +87,30 @@ describe("infra/template.yaml", () => {
   });
 
   it("the reference check itself catches dangling names (hostile fixture)", () => {
-    const broken = parseTemplate('Resources:\n  A:\n    Type: X\n    DependsOn: Ghost\n    Properties:\n      B: !Sub "${Nope}-${AWS::Region}"\n      C: !GetAtt Gone.Arn\n      D: !Join [",", [!Ref Missing]]\n');
-    expect(danglingReferences(broken).map((r) => r.name).sort()).toEqual(["Ghost", "Gone", "Missing", "Nope"]);
+    const broken = parseTemplate(
+      `Resources:\n  A:\n    Type: X\n    DependsOn: Ghost\n    Properties:\n      B: !Sub "${sub("Nope")}-${sub("AWS::Region")}"\n      C: !GetAtt Gone.Arn\n      D: !Join [",", [!Ref Missing]]\n`,
+    );
+    expect(
+      danglingReferences(broken)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["Ghost", "Gone", "Missing", "Nope"]);
   });
 
   it("tables have exactly the keys and index lambda/core/setup.ts creates, on demand with point-in-time recovery", async () => {
     const fromSetup = await tablesFromSetup();
     expect(fromSetup.map((t) => t.TableName)).toEqual([defaults.tables.deploys, defaults.tables.sites]);
-    for (const [id, expected] of [["DeploysTable", fromSetup[0]!], ["SitesTable", fromSetup[1]!]] as const) {
+    for (const [id, expected] of [
+      ["DeploysTable", fromSetup[0]!],
+      ["SitesTable", fromSetup[1]!],
+    ] as const) {
       const table = props(id);
       expect(tableName(id)).toBe(expected.TableName);
       expect(table.BillingMode).toBe(expected.BillingMode);
       expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
-      expect(sortBy(table.AttributeDefinitions, (a: any) => a.AttributeName)).toEqual(sortBy(expected.AttributeDefinitions, (a) => a.AttributeName!));
+      expect(sortBy(table.AttributeDefinitions, (a: { AttributeName: string }) => a.AttributeName)).toEqual(
+        sortBy(expected.AttributeDefinitions, (a) => a.AttributeName!),
+      );
       expect(table.KeySchema).toEqual(expected.KeySchema);
       expect(table.GlobalSecondaryIndexes ?? []).toEqual(expected.GlobalSecondaryIndexes ?? []);
     }
@@ -116,24 +139,46 @@ describe("infra/template.yaml", () => {
     expect([bucket.DependsOn].flat()).toContain("StagingInvokePermission");
 
     const permission = props("StagingInvokePermission");
-    expect(permission).toMatchObject({ FunctionName: { Ref: "DeployerAlias" }, Principal: "s3.amazonaws.com", Action: "lambda:InvokeFunction", SourceAccount: { Ref: "AWS::AccountId" } });
-    expect(permission.SourceArn["Fn::Sub"]).toBe(`arn:\${AWS::Partition}:s3:::${props("StagingBucket").BucketName["Fn::Sub"]}`);
+    expect(permission).toMatchObject({
+      FunctionName: { Ref: "DeployerAlias" },
+      Principal: "s3.amazonaws.com",
+      Action: "lambda:InvokeFunction",
+      SourceAccount: { Ref: "AWS::AccountId" },
+    });
+    expect(permission.SourceArn["Fn::Sub"]).toBe(`arn:${sub("AWS::Partition")}:s3:::${props("StagingBucket").BucketName["Fn::Sub"]}`);
   });
 
   it("staged archives expire; the sites bucket is private", () => {
     const rules = props("StagingBucket").LifecycleConfiguration.Rules;
     expect(rules).toContainEqual(expect.objectContaining({ Status: "Enabled", Prefix: "deploys/", ExpirationInDays: { Ref: "StagingRetentionDays" } }));
-    expect(props("SitesBucket").PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(props("SitesBucket").PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
   });
 
   it("the deployer role grants only the calls the deployer makes, and nothing with a wildcard action", () => {
     const actions = actionsOf(template.Resources.DeployerRole!);
-    const allowed = ["logs:CreateLogStream", "logs:PutLogEvents", "s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListBucket", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"];
+    const allowed = [
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "s3:GetObject",
+      "s3:PutObject",
+      "s3:DeleteObject",
+      "s3:AbortMultipartUpload",
+      "s3:ListBucket",
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:Query",
+    ];
     expect(actions.filter((a) => !allowed.includes(a))).toEqual([]);
     const statements = props("DeployerRole").Policies[0].PolicyDocument.Statement as { Resource: unknown }[];
     expect(JSON.stringify(statements.map((s) => s.Resource))).not.toMatch(/"\*"|:::\*/);
-    const dynamo = statements.find((s: any) => [s.Action].flat().includes("dynamodb:Query"))!;
-    expect(dynamo.Resource).toContainEqual({ "Fn::Sub": "${SitesTable.Arn}/index/bySite" });
+    const dynamo = (statements as { Action: unknown; Resource: unknown }[]).find((s) => [s.Action].flat().includes("dynamodb:Query"))!;
+    expect(dynamo.Resource).toContainEqual({ "Fn::Sub": `${sub("SitesTable.Arn")}/index/bySite` });
   });
 
   it.skipIf(!hasCfnLint())("passes cfn-lint (CloudFormation's own schema and rules, incl. circular dependencies)", async () => {
