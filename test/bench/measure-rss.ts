@@ -1,0 +1,54 @@
+import { readdirSync, readFileSync } from "node:fs";
+
+/**
+ * Peak resident memory of this process's children whose command line matches, read from
+ * /proc/<pid>/status (VmHWM is the kernel's own high-water mark, so sampling only has to
+ * catch the process before it exits). New children are looked for every `scanMs`; known ones
+ * are read every `sampleMs`. Linux only.
+ */
+export type RssWatch = { stop(): { peakBytes: number; pids: number[] } };
+
+export function watchChildRss(matches: (cmdline: string) => boolean, opts: { sampleMs?: number; scanMs?: number } = {}): RssWatch {
+  const peaks = new Map<number, number>();
+  const scan = () => {
+    for (const name of readdirSync("/proc")) {
+      const pid = Number(name);
+      if (!Number.isInteger(pid) || peaks.has(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        if (ppid !== process.pid) continue;
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+        if (matches(cmdline)) peaks.set(pid, 0);
+      } catch {
+        // The process ended between readdir and read.
+      }
+    }
+  };
+  const sample = () => {
+    for (const pid of peaks.keys()) {
+      const hwm = readHighWaterMark(pid);
+      if (hwm !== undefined && hwm > peaks.get(pid)!) peaks.set(pid, hwm);
+    }
+  };
+  scan();
+  const scanTimer = setInterval(scan, opts.scanMs ?? 200);
+  const sampleTimer = setInterval(sample, opts.sampleMs ?? 20);
+  return {
+    stop() {
+      sample();
+      clearInterval(scanTimer);
+      clearInterval(sampleTimer);
+      return { peakBytes: Math.max(0, ...peaks.values()), pids: [...peaks.keys()] };
+    },
+  };
+}
+
+function readHighWaterMark(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,156 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { loadConfig, type Config } from "../../lambda/core/config.ts";
+import { createLogger } from "../../lambda/core/log.ts";
+import { openBackend } from "../../server/backend/open.ts";
+import { deployArchive, type DeployResultLine } from "../../server/cli/deploy.ts";
+import { runChild } from "./child.ts";
+import { CORPUS_NAMES, ensureCorpus, type CorpusInfo, type CorpusName } from "./corpus.ts";
+import type { CpuFloorJob, CpuFloorResult, UploadFloorJob, UploadFloorResult } from "./floors.ts";
+import { watchChildRss } from "./measure-rss.ts";
+import type { NaiveJob, NaiveResult } from "./naive.ts";
+import { describeMachine, printTable, writeBenchmarksMd, type CorpusResult } from "./report.ts";
+
+/**
+ * `npm run bench [-- --sizes 25,250,small,1000] [--no-write]`: for each corpus, in one run and
+ * on one embedded backend: the CPU floor, the upload floor, a first deploy through the real path
+ * (stage + handler in a Lambda-like worker process), an unchanged redeploy, and the naive
+ * extract-to-disk approach. Results are cached per corpus in .bench/results/, and the table in
+ * BENCHMARKS.md is rebuilt from the latest result of every corpus.
+ */
+
+const ROOT = resolve(".bench");
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const FLOORS = join(HERE, "floors.ts");
+const NAIVE = join(HERE, "naive.ts");
+const FUNCTION_TIMEOUT_S = 1800;
+
+const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { sizes: { type: "string" }, "no-write": { type: "boolean", default: false } } });
+  const selected = parseSizes(values.sizes);
+  const machine = describeMachine();
+  log(`machine: ${machine.cpus}× ${machine.cpuModel}, ${machine.ramGb} GB RAM, Node ${machine.node}, load ${machine.loadAverage}`);
+  const started = Date.now();
+  for (const name of selected) {
+    const corpus = await ensureCorpus(ROOT, name, log);
+    const result = await benchCorpus(corpus);
+    mkdirSync(join(ROOT, "results"), { recursive: true });
+    writeFileSync(join(ROOT, "results", `${name}.json`), JSON.stringify(result, null, 2));
+  }
+  const results = CORPUS_NAMES.map((n) => join(ROOT, "results", `${n}.json`))
+    .filter((f) => existsSync(f))
+    .map((f) => JSON.parse(readFileSync(f, "utf8")) as CorpusResult);
+  printTable(results);
+  if (!values["no-write"]) writeBenchmarksMd(resolve("BENCHMARKS.md"), results, machine);
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+function parseSizes(raw: string | undefined): CorpusName[] {
+  if (!raw) return CORPUS_NAMES;
+  const alias: Record<string, CorpusName> = { "25": "25", "250": "250", "1000": "1000", "1g": "1000", "1024": "1000", small: "small" };
+  return raw.split(",").map((s) => {
+    const name = alias[s.trim().toLowerCase()];
+    if (!name) throw new Error(`unknown corpus "${s}": use 25, 250, 1000 (or 1g) and small, comma-separated`);
+    return name;
+  });
+}
+
+function benchConfig(dataDir: string): Config {
+  return loadConfig({
+    HOIST_BACKEND: "embedded",
+    HOIST_DATA_DIR: dataDir,
+    HOIST_LOG_LEVEL: "warn",
+    // The 1 GB corpus compresses to ~0.7 GB: above the default 512 MiB archive limit.
+    HOIST_MAX_ARCHIVE_BYTES: String(2 * 1024 ** 3),
+    HOIST_MAX_TOTAL_BYTES: String(4 * 1024 ** 3),
+  });
+}
+
+async function benchCorpus(corpus: CorpusInfo): Promise<CorpusResult> {
+  const dataDir = join(ROOT, "data", corpus.name);
+  rmSync(dataDir, { recursive: true, force: true });
+  const config = benchConfig(dataDir);
+  const logger = createLogger({ level: "warn", name: "bench", stderr: true });
+  const loadAtStart = describeMachine().loadAverage;
+  try {
+    log(`${corpus.label}: CPU floor`);
+    const cpu = await runChild<CpuFloorJob, CpuFloorResult>(FLOORS, { mode: "cpu", archive: corpus.archive });
+
+    log(`${corpus.label}: upload floor (${cpu.storedSizes.length} objects)`);
+    const upload = await withBackend(config, logger, (endpoints, bucket) =>
+      runChild<UploadFloorJob, UploadFloorResult>(FLOORS, { mode: "upload", endpoints, bucket, prefix: "bench-floor/", sizes: cpu.storedSizes, concurrency: config.uploadConcurrency }),
+    );
+
+    log(`${corpus.label}: deploy`);
+    const first = await measuredDeploy(config, logger, corpus);
+    log(`${corpus.label}: unchanged redeploy`);
+    const again = await measuredDeploy(config, logger, corpus);
+
+    log(`${corpus.label}: naive extract-then-upload`);
+    const naive = await withBackend(config, logger, (endpoints, bucket) =>
+      runChild<NaiveJob, NaiveResult>(NAIVE, { archive: corpus.archive, tempDir: join(ROOT, "tmp", `naive-${corpus.name}`), endpoints, bucket, prefix: "bench-naive/", concurrency: config.uploadConcurrency }),
+    );
+
+    return {
+      corpus: { name: corpus.name, label: corpus.label, files: corpus.files, bytes: corpus.bytes, textBytes: corpus.textBytes, archiveBytes: corpus.archiveBytes },
+      date: new Date().toISOString(),
+      loadAtStart,
+      concurrency: config.uploadConcurrency,
+      cpuFloorMs: cpu.ms,
+      compressibleBytes: cpu.compressibleBytes,
+      uploadFloorMs: upload.ms,
+      uploadFloorBytes: upload.bytes,
+      deploy: first,
+      redeploy: again,
+      naive: { ms: naive.ms, extractMs: naive.extractMs },
+    };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Opens the embedded backend in this process (as deployArchive does) for a child to upload to. */
+async function withBackend<T>(config: Config, logger: ReturnType<typeof createLogger>, work: (endpoints: { s3: string; dynamodb: string }, bucket: string) => Promise<T>): Promise<T> {
+  const backend = await openBackend(config, logger);
+  try {
+    const { s3, dynamodb } = backend.config.endpoints;
+    return await work({ s3: s3!, dynamodb: dynamodb! }, backend.config.buckets.sites);
+  } finally {
+    await backend.close();
+  }
+}
+
+async function measuredDeploy(config: Config, logger: ReturnType<typeof createLogger>, corpus: CorpusInfo): Promise<CorpusResult["deploy"]> {
+  const rss = watchChildRss((cmdline) => cmdline.includes("local-lambda/worker"));
+  const started = performance.now();
+  let line: DeployResultLine;
+  let memory: ReturnType<typeof rss.stop>;
+  try {
+    line = await deployArchive(config, logger, { archive: corpus.archive, site: `bench/site-${corpus.name}`, branch: "main", timeoutSeconds: FUNCTION_TIMEOUT_S });
+  } finally {
+    memory = rss.stop();
+  }
+  const wallMs = performance.now() - started;
+  if (line.status !== "succeeded") throw new Error(`deploy of ${corpus.label} ended ${line.status}: ${line.reason} ${line.message}`);
+  if (line.files !== corpus.files) throw new Error(`deploy of ${corpus.label} stored ${line.files} files, expected ${corpus.files}`);
+  return {
+    wallMs,
+    handlerMs: line.durationMs,
+    peakRssBytes: memory.peakBytes,
+    workers: memory.pids.length,
+    files: line.files,
+    originalBytes: line.originalBytes,
+    storedBytes: line.storedBytes,
+    uploadedBytes: line.uploadedBytes,
+    uploadedBlobs: line.files - line.reusedBlobs,
+  };
+}
+
+main().catch((err: Error) => {
+  log(`failed: ${err.stack ?? err.message}`);
+  process.exit(1);
+});
