@@ -125,6 +125,12 @@ function getSite(hoist: RunningHoist, host: string, path: string): Promise<{ sta
   });
 }
 
+/** Waits until the site serves `text` (the gateway caches live pointers for about a second). */
+export async function siteShows(stack: Stack, host: string, text: string, path = "/"): Promise<boolean> {
+  await waitFor(async () => (await stack.site(host, path)).body.includes(text), 5000);
+  return true;
+}
+
 export async function waitFor(check: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {

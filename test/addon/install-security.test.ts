@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, bitbucketJwt, openPanel, siteHost, startStack, waitFor, type Stack } from "./harness.ts";
+import { api, bitbucketJwt, openPanel, siteHost, siteShows, startStack, waitFor, type Stack } from "./harness.ts";
 
 /** Connect lifecycle: re-installs and uninstalls must be signed; first installs are verified; uninstall stops deploys and keeps history. */
 describe("install security", () => {
@@ -103,7 +103,7 @@ describe("install security", () => {
     await waitFor(async () => Boolean(await stack.hoist.hoist.installations.getActive(acme.clientKey)));
     await repo.pushFiles({ "index.html": "<p>v2</p>" }, "v2");
     await stack.settle();
-    expect((await stack.site(siteHost(stack, "site--acme"))).body).toContain("v2");
+    expect(await siteShows(stack, siteHost(stack, "site--acme"), "v2")).toBe(true);
     expect((await stack.hoist.hoist.records.list("acme/site")).deploys.map((d) => d.message)).toEqual(["v2", "v1"]);
   });
 });
