@@ -34,7 +34,7 @@ export const ManifestSchema = z.object({
   /** Served with status 404 for paths that match nothing, when present (e.g. "404.html"). */
   notFound: z.string().optional(),
   /** Response headers and redirects from the repository's settings file, applied by the gateway. */
-  headers: z.array(z.object({ for: z.string(), values: z.record(z.string(), z.string()) })).optional(),
+  headers: z.array(z.object({ path: z.string(), values: z.record(z.string(), z.string()) })).optional(),
   redirects: z.array(z.object({ from: z.string(), to: z.string(), status: z.number().int() })).optional(),
   /** Keys are paths relative to the site root, without a leading slash ("index.html", "css/a.css"). */
   files: z.record(z.string(), ManifestFileSchema),

@@ -291,7 +291,7 @@ describe("the repository's own rules (hoist.json headers and redirects)", () => 
       { "index.html": html("<h1>app shell</h1>"), "assets/app.js": { body: Buffer.from("console.log(1)"), type: "text/javascript; charset=utf-8" } },
       undefined,
       {
-        headers: [{ for: "/*", values: { "X-Frame-Options": "DENY" } }, { for: "/assets/*", values: { "Cache-Control": "public, max-age=60" } }],
+        headers: [{ path: "/*", values: { "X-Frame-Options": "DENY" } }, { path: "/assets/*", values: { "Cache-Control": "public, max-age=60" } }],
         redirects: [
           { from: "/old/*", to: "/new/:splat", status: 301 },
           { from: "/docs", to: "https://docs.example.com/", status: 302 },

@@ -21,8 +21,8 @@ describe("site rule patterns", () => {
   it("merges headers of every matching rule, later rules winning", () => {
     const rules: SiteRules = {
       headers: [
-        { for: "/*", values: { "X-A": "1", "X-B": "1" } },
-        { for: "/x", values: { "X-B": "2" } },
+        { path: "/*", values: { "X-A": "1", "X-B": "1" } },
+        { path: "/x", values: { "X-B": "2" } },
       ],
       redirects: [],
     };

@@ -36,7 +36,7 @@ export function matchPattern(pattern: string, path: string): Record<string, stri
 export function headersFor(rules: SiteRules, path: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const rule of rules.headers) {
-    if (matchPattern(rule.for, path)) Object.assign(out, rule.values);
+    if (matchPattern(rule.path, path)) Object.assign(out, rule.values);
   }
   return out;
 }

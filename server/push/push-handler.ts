@@ -85,6 +85,7 @@ async function deployTip(deps: PushHandlerDeps, ctx: PushContext, inst: Installa
     stagingKey: stagingKey(ref, deployId),
     deliveryId: ctx.deliveryId,
     directory: repoConfig.ok ? repoConfig.config.directory : undefined,
+    settings: repoConfig.ok ? repoConfig.config : undefined,
   });
   log.info({ deployId, stage }, "deploy queued");
   if (!repoConfig.ok) {
