@@ -7,9 +7,9 @@ export type BlobMeta = { contentType: string; contentEncoding?: "gzip"; cacheCon
 export type PutResult = { key: string; uploadedBytes: number; reused: boolean };
 
 /**
- * A site's content-addressed blobs. `known` holds the keys the site's live manifests already
- * reference (so an unchanged file costs no request at all); keys written during this deploy are
- * added as they land, so two files with the same bytes upload once.
+ * A site's content-addressed blobs. `known` maps the keys the site's live manifests already
+ * reference to their stored sizes (so an unchanged file costs no request at all); keys written
+ * during this deploy are added as they land, so two files with the same bytes upload once.
  */
 export class BlobStore {
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -18,12 +18,24 @@ export class BlobStore {
     private readonly s3: S3Client,
     private readonly bucket: string,
     private readonly siteId: string,
-    private readonly known: Set<string>,
+    private readonly known: Map<string, number>,
     private readonly signal: AbortSignal,
   ) {}
 
   keyFor(hash: string, encoding?: "gzip"): string {
     return blobKey(this.siteId, hash, encoding);
+  }
+
+  /**
+   * The blob the site already stores for these original bytes, found before any gzip work: an
+   * unchanged file on redeploy costs its hash and nothing else. A file that would be compressed
+   * looks for its gzip'd blob only; a raw one (gzip was not smaller) is found by putBuffer later.
+   */
+  reusable(hash: string, compress: boolean): { key: string; storedSize: number; contentEncoding?: "gzip" } | undefined {
+    const contentEncoding = compress ? ("gzip" as const) : undefined;
+    const key = this.keyFor(hash, contentEncoding);
+    const storedSize = this.known.get(key);
+    return storedSize === undefined ? undefined : { key, storedSize, contentEncoding };
   }
 
   /** Stores a small body already in memory under its content key, unless the site has it. */
@@ -52,7 +64,7 @@ export class BlobStore {
     this.inFlight.set(key, put);
     try {
       await put;
-      this.known.add(key);
+      this.known.set(key, body.length);
     } finally {
       this.inFlight.delete(key);
     }
@@ -83,7 +95,7 @@ export class BlobStore {
     try {
       if (!reused) {
         await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: `${this.bucket}/${encodeURIComponent(tempKey).replace(/%2F/g, "/")}` }), { abortSignal: this.signal });
-        this.known.add(key);
+        this.known.set(key, storedBytes);
       }
     } finally {
       await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: tempKey })).catch(() => undefined);

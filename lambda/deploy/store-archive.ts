@@ -209,6 +209,11 @@ async function readSmall(entry: ReadEntry, limits: DeployLimits, path: string): 
 type FileTraits = { contentType: string; cacheControl: string; compress: boolean };
 
 async function storeSmall(input: StoreInput, body: { bytes: Buffer; hash: string }, traits: FileTraits): Promise<ManifestFile> {
+  const reuse = input.blobs.reusable(body.hash, traits.compress && body.bytes.length > 0);
+  if (reuse) {
+    tally(input.counters, body.bytes.length, reuse.storedSize, 0, true, reuse.contentEncoding);
+    return { hash: body.hash, size: body.bytes.length, storedSize: reuse.storedSize, contentType: traits.contentType, contentEncoding: reuse.contentEncoding, cacheControl: traits.cacheControl, blobKey: reuse.key };
+  }
   let stored = body.bytes;
   let contentEncoding: "gzip" | undefined;
   if (traits.compress && body.bytes.length > 0) {
