@@ -19,7 +19,7 @@ import { Sites } from "./sites.ts";
  */
 
 let dir: string;
-let s3rver: S3rver;
+let s3rver: InstanceType<typeof S3rver>;
 let db: Server;
 let config: Config;
 let clients: Clients;
