@@ -41,4 +41,16 @@ describe.skipIf(!existsSync(CHROMIUM))("all.js in a browser", () => {
     await expect.poll(() => iframeHeight(page)).not.toBe(640);
     await page.close();
   });
+
+  it("shrinks the panel iframe when its content gets shorter", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${sandbox.url}/acme/site`);
+    await expect.poll(() => iframeHeight(page)).toBe(640);
+    const panel = page.frames().find((f) => f.url().includes("/app/panel"));
+    await panel?.evaluate(() => {
+      (document.querySelector("body > div") as HTMLElement).style.height = "300px";
+    });
+    await expect.poll(() => iframeHeight(page)).toBe(300);
+    await page.close();
+  });
 });

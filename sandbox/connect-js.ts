@@ -14,9 +14,10 @@ const ALL_JS = `(function () {
   function send(type, data) {
     window.parent.postMessage({ sandboxConnect: true, type: type, data: data || {} }, host);
   }
+  // The height of the content, not of the viewport: the root's scrollHeight is never less than
+  // the iframe's current height, so measuring it would let an iframe grow but never shrink.
   function contentHeight() {
-    var body = document.body, root = document.documentElement;
-    return Math.max(body ? body.scrollHeight : 0, root ? root.scrollHeight : 0);
+    return Math.ceil(document.documentElement.getBoundingClientRect().height);
   }
   function size(value, fallback) {
     if (value === undefined || value === null || value === "") return fallback;

@@ -5,7 +5,7 @@
 
 export type Installation = { clientKey: string; addonKey: string; workspace: string; descriptorUrl: string; installedAt: string };
 export type BuildStatus = { key: string; state: "INPROGRESS" | "SUCCESSFUL" | "FAILED" | "STOPPED"; url: string; name: string; description: string; commit: string };
-export type Delivery = { requestUuid?: string; event?: string; [k: string]: unknown };
+export type Delivery = { requestUuid: string; event: string; clientKey: string; repository: string; outcome: "pending" | "delivered" | "failed" | "dropped" };
 
 export class SandboxAdmin {
   constructor(readonly url: string) {}
