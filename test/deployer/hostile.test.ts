@@ -1,11 +1,15 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Config } from "../../lambda/core/config.ts";
 import type { ReasonCode } from "../../lambda/core/errors.ts";
 import type { SiteRef } from "../../lambda/core/site.ts";
 import { gzipBomb } from "./fixtures/bomb.ts";
-import { configWith, deploy, lambdaClock, listKeys, liveStage, manifestExists, openEmbeddedWorld, servingDifferences, type World } from "./fixtures/harness.ts";
+import { configWith, deploy, lambdaClock, listKeys, liveStage, manifestExists, openEmbeddedWorld, openEmbeddedWorldAt, servingDifferences, type World } from "./fixtures/harness.ts";
 import { siteArchive, tar, targz, TOP, type TarEntry } from "./fixtures/tar.ts";
 
 /**
@@ -220,5 +224,44 @@ describe("hostile archives are refused by name and the live site keeps serving",
       expect((await liveStage(world, ref))?.liveDeployId).toBe(first.deployId);
       expect(await servingDifferences(world, ref, goodFiles)).toEqual([]);
     });
+  });
+});
+
+describe("through the real CLI (`hoist deploy`, a child process with its own LocalLambda)", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "hoist-cli-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  function hoistDeploy(archive: Buffer, name: string): { code: number | null; line: Record<string, unknown> } {
+    const path = join(dataDir, name);
+    writeFileSync(path, archive);
+    const out = spawnSync("npm", ["run", "--silent", "hoist", "--", "deploy", path, "--site", "cli/site", "--timeout", "30"], {
+      cwd: process.cwd(),
+      env: { ...process.env, HOIST_DATA_DIR: join(dataDir, "data"), HOIST_SITES_DOMAIN: "sites.test", HOIST_LOG_LEVEL: "silent" },
+      encoding: "utf8",
+      timeout: 90_000,
+    });
+    const lines = out.stdout.trim().split("\n");
+    return { code: out.status, line: JSON.parse(lines[lines.length - 1]!) as Record<string, unknown> };
+  }
+
+  it("prints one JSON line and exits 0 for a good site, 1 with the reason for a hostile one", { timeout: 120_000 }, async () => {
+    const goodFiles = { "index.html": "<h1>cli</h1>", "app.js": "console.log('cli')\n".repeat(100) };
+    const ok = hoistDeploy(siteArchive(goodFiles), "good.tar.gz");
+    expect(ok.code).toBe(0);
+    expect(Object.keys(ok.line).sort()).toEqual(["archiveBytes", "deployId", "durationMs", "files", "message", "originalBytes", "reason", "reusedBlobs", "status", "storedBytes", "uploadedBytes", "url"].sort());
+    expect(ok.line).toMatchObject({ status: "succeeded", reason: null, message: null, files: 2, reusedBlobs: 0, url: "http://site--cli.sites.test/" });
+
+    const bad = hoistDeploy(targz([top, file(`${TOP}/index.html`, "pwned"), { path: `${TOP}/link.html`, type: "symlink", linkname: "/etc/passwd" }]), "bad.tar.gz");
+    expect(bad.code).toBe(1);
+    expect(bad.line).toMatchObject({ status: "failed", reason: "archive.symlink" });
+    expect(bad.line.message).toMatch(/symbolic link/);
+
+    // The data folder the CLI used still serves the good version.
+    const cliWorld = await openEmbeddedWorldAt(join(dataDir, "data"));
+    try {
+      expect(await servingDifferences(cliWorld, { workspace: "cli", repo: "site" }, goodFiles)).toEqual([]);
+    } finally {
+      await cliWorld.close();
+    }
   });
 });
