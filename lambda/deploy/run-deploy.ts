@@ -155,7 +155,8 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
     }
   } catch (err) {
     if (watchdog.signal.aborted && watchdog.signal.reason instanceof TimeBudgetExceeded) {
-      const stopped = progress(`function timeout: stopped at ${Math.round((Date.now() - started) / 1000)} s, ${Math.round(config.timeoutMarginMs / 1000)} s before the deadline`);
+      // Lambda timeouts are whole seconds; the time left when the run started is just under it.
+      const stopped = progress(`function timeout ${Math.ceil(remainingMs / 1000)} s (stopped at ${secondsOf(Date.now() - started)})`);
       const message = timeoutMessage(stopped);
       log.error(message);
       return await finish({ status: "timed_out", reason: "deploy.timed_out", reasonMessage: message, progress: stopped, stats: statsOf(counters, meter) });
@@ -209,12 +210,16 @@ function statsOf(c: StoreCounters, meter: ArchiveMeter): DeployStats {
   };
 }
 
+/** 1530 → "1.5 s", 58_400 → "58 s": short functions need the tenths to make sense. */
+function secondsOf(ms: number): string {
+  return ms < 10_000 ? `${(Math.floor(ms / 100) / 10).toFixed(1)} s` : `${Math.floor(ms / 1000)} s`;
+}
+
 function timeoutMessage(p: DeployProgress): string {
-  const seconds = Math.round((p.elapsedMs ?? 0) / 1000);
   const pct = p.archiveBytes ? Math.min(99, Math.floor((p.archiveBytesRead / p.archiveBytes) * 100)) : undefined;
   const where = pct !== undefined ? ` at ${pct}% of the archive` : "";
   return (
-    `Timed out after ${seconds} s${where} (${p.filesDone} of ${p.filesSeen} files seen so far stored). ` +
+    `Timed out after ${secondsOf(p.elapsedMs ?? 0)}${where} (${p.filesDone} of ${p.filesSeen} files seen so far stored). ` +
     "The live site is unchanged. Deploy fewer or smaller files (set a build folder in hoist.json), or raise the function timeout (HOIST_LAMBDA_TIMEOUT)."
   );
 }

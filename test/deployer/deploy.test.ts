@@ -208,9 +208,9 @@ describe("time budget", () => {
 
     expect(Date.now() - started).toBeLessThan(1500 + 2000);
     expect({ status: slow.record.status, reason: slow.record.reason }).toEqual({ status: "timed_out", reason: "deploy.timed_out" });
-    expect(slow.record.reasonMessage).toMatch(/Timed out after \d+ s.*files seen so far stored.*live site is unchanged/);
+    expect(slow.record.reasonMessage).toMatch(/Timed out after \d\.\d s.*files seen so far stored.*live site is unchanged/);
     const p = slow.record.progress!;
-    expect(p.limit).toMatch(/function timeout/);
+    expect(p.limit).toMatch(/^function timeout 2 s \(stopped at 1\.\d s\)$/);
     expect(p.filesDone).toBeGreaterThan(0);
     expect(p.filesSeen).toBeGreaterThanOrEqual(p.filesDone);
     expect(p.filesSeen).toBeLessThan(3000);

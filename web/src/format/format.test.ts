@@ -24,6 +24,9 @@ describe("formatBytes", () => {
 describe("formatDuration", () => {
   it("floors seconds and steps up to minutes and hours", () => {
     expect(formatDuration(850)).toBe("850 ms");
+    expect(formatDuration(1_530)).toBe("1.5 s");
+    expect(formatDuration(9_990)).toBe("9.9 s");
+    expect(formatDuration(10_000)).toBe("10 s");
     expect(formatDuration(58_900)).toBe("58 s");
     expect(formatDuration(60_000)).toBe("1 min");
     expect(formatDuration(72_000)).toBe("1 min 12 s");
