@@ -9,6 +9,12 @@ import { pathToFileURL } from "node:url";
 
 type Answer<R> = { ok: true; result: R } | { ok: false; error: string };
 
+/** CPU time (user + system) this process has used since `from`, in ms. */
+export const cpuMsSince = (from: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
+};
+
 export function runChild<J, R>(moduleFile: string, job: J): Promise<R> {
   return new Promise((resolve, reject) => {
     const child = fork(moduleFile, [JSON.stringify(job)], {

@@ -7,7 +7,7 @@ import { Parser, type ReadEntry } from "tar";
 import { createClients } from "../../lambda/core/aws.ts";
 import { loadConfig } from "../../lambda/core/config.ts";
 import { contentTypeFor, shouldCompress } from "../../lambda/deploy/content-type.ts";
-import { serveChild } from "./child.ts";
+import { cpuMsSince, serveChild } from "./child.ts";
 
 /**
  * The two floors a streaming deployer is measured against, each in its own process:
@@ -18,12 +18,13 @@ import { serveChild } from "./child.ts";
  */
 
 export type CpuFloorJob = { mode: "cpu"; archive: string };
-export type CpuFloorResult = { ms: number; files: number; originalBytes: number; compressibleBytes: number; storedSizes: number[] };
+export type CpuFloorResult = { ms: number; cpuMs: number; files: number; originalBytes: number; compressibleBytes: number; storedSizes: number[] };
 export type UploadFloorJob = { mode: "upload"; endpoints: { s3: string; dynamodb: string }; bucket: string; prefix: string; sizes: number[]; concurrency: number };
-export type UploadFloorResult = { ms: number; objects: number; bytes: number };
+export type UploadFloorResult = { ms: number; cpuMs: number; objects: number; bytes: number };
 
 export async function cpuFloor(job: CpuFloorJob): Promise<CpuFloorResult> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const storedSizes: number[] = [];
   let originalBytes = 0;
   let compressibleBytes = 0;
@@ -52,7 +53,7 @@ export async function cpuFloor(job: CpuFloorJob): Promise<CpuFloorResult> {
   const ended = once(parser, "end");
   createReadStream(job.archive).pipe(createGunzip()).pipe(parser as unknown as NodeJS.WritableStream);
   await ended;
-  return { ms: performance.now() - started, files: storedSizes.length, originalBytes, compressibleBytes, storedSizes };
+  return { ms: performance.now() - started, cpuMs: cpuMsSince(cpu), files: storedSizes.length, originalBytes, compressibleBytes, storedSizes };
 }
 
 export async function uploadFloor(job: UploadFloorJob): Promise<UploadFloorResult> {
@@ -62,6 +63,7 @@ export async function uploadFloor(job: UploadFloorJob): Promise<UploadFloorResul
   let next = 0;
   let bytes = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const lane = async () => {
     for (let i = next++; i < job.sizes.length; i = next++) {
       const size = job.sizes[i]!;
@@ -71,8 +73,9 @@ export async function uploadFloor(job: UploadFloorJob): Promise<UploadFloorResul
   };
   await Promise.all(Array.from({ length: job.concurrency }, lane));
   const ms = performance.now() - started;
+  const cpuMs = cpuMsSince(cpu);
   s3.destroy();
-  return { ms, objects: job.sizes.length, bytes };
+  return { ms, cpuMs, objects: job.sizes.length, bytes };
 }
 
 serveChild(import.meta.url, async (job: CpuFloorJob | UploadFloorJob) => (job.mode === "cpu" ? cpuFloor(job) : uploadFloor(job)));

@@ -1,15 +1,18 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 /**
- * Peak resident memory of this process's children whose command line matches, read from
- * /proc/<pid>/status (VmHWM is the kernel's own high-water mark, so sampling only has to
- * catch the process before it exits). New children are looked for every `scanMs`; known ones
- * are read every `sampleMs`. Linux only.
+ * Peak resident memory and CPU time of this process's children whose command line matches, read
+ * from /proc/<pid>/status (VmHWM is the kernel's own high-water mark, so sampling only has to
+ * catch the process before it exits) and /proc/<pid>/stat (utime + stime). New children are
+ * looked for every `scanMs`; known ones are read every `sampleMs`. Linux only.
  */
-export type RssWatch = { stop(): { peakBytes: number; pids: number[] } };
+export type RssWatch = { stop(): { peakBytes: number; cpuMs: number; pids: number[] } };
+
+const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 export function watchChildRss(matches: (cmdline: string) => boolean, opts: { sampleMs?: number; scanMs?: number } = {}): RssWatch {
   const peaks = new Map<number, number>();
+  const cpu = new Map<number, number>();
   const scan = () => {
     for (const name of readdirSync("/proc")) {
       const pid = Number(name);
@@ -29,6 +32,8 @@ export function watchChildRss(matches: (cmdline: string) => boolean, opts: { sam
     for (const pid of peaks.keys()) {
       const hwm = readHighWaterMark(pid);
       if (hwm !== undefined && hwm > peaks.get(pid)!) peaks.set(pid, hwm);
+      const used = readCpuMs(pid);
+      if (used !== undefined) cpu.set(pid, used);
     }
   };
   scan();
@@ -39,7 +44,7 @@ export function watchChildRss(matches: (cmdline: string) => boolean, opts: { sam
       sample();
       clearInterval(scanTimer);
       clearInterval(sampleTimer);
-      return { peakBytes: Math.max(0, ...peaks.values()), pids: [...peaks.keys()] };
+      return { peakBytes: Math.max(0, ...peaks.values()), cpuMs: [...cpu.values()].reduce((a, b) => a + b, 0), pids: [...peaks.keys()] };
     },
   };
 }
@@ -48,6 +53,17 @@ function readHighWaterMark(pid: number): number | undefined {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of stat (utime, stime) are 11 and 12 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
   } catch {
     return undefined;
   }

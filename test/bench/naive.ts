@@ -9,7 +9,7 @@ import { x as extract } from "tar";
 import { createClients } from "../../lambda/core/aws.ts";
 import { loadConfig } from "../../lambda/core/config.ts";
 import { contentTypeFor, shouldCompress } from "../../lambda/deploy/content-type.ts";
-import { serveChild } from "./child.ts";
+import { cpuMsSince, serveChild } from "./child.ts";
 
 /**
  * The approach the seed abandoned: extract the whole tar.gz to a temp folder with node-tar,
@@ -18,7 +18,7 @@ import { serveChild } from "./child.ts";
  */
 
 export type NaiveJob = { archive: string; tempDir: string; endpoints: { s3: string; dynamodb: string }; bucket: string; prefix: string; concurrency: number };
-export type NaiveResult = { ms: number; extractMs: number; files: number; uploadedBytes: number };
+export type NaiveResult = { ms: number; cpuMs: number; extractMs: number; files: number; uploadedBytes: number };
 
 const gzip = promisify(gzipCallback);
 
@@ -29,6 +29,7 @@ export async function naiveDeploy(job: NaiveJob): Promise<NaiveResult> {
   mkdirSync(job.tempDir, { recursive: true });
   try {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await extract({ file: job.archive, cwd: job.tempDir, strip: 1 });
     const extractMs = performance.now() - started;
     const files = listFiles(job.tempDir);
@@ -54,7 +55,7 @@ export async function naiveDeploy(job: NaiveJob): Promise<NaiveResult> {
       }
     };
     await Promise.all(Array.from({ length: job.concurrency }, lane));
-    return { ms: performance.now() - started, extractMs, files: files.length, uploadedBytes };
+    return { ms: performance.now() - started, cpuMs: cpuMsSince(cpu), extractMs, files: files.length, uploadedBytes };
   } finally {
     s3.destroy();
     rmSync(job.tempDir, { recursive: true, force: true });

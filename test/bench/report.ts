@@ -6,6 +6,11 @@ import { availableParallelism, loadavg, totalmem } from "node:os";
 export type DeployMeasure = {
   wallMs: number;
   handlerMs: number;
+  /** From the call to the handler's claim: backend start, queued record, staging, worker start. */
+  beforeHandlerMs: number;
+  workerCpuMs: number;
+  /** The bench process: s3rver, dynalite and the CLI's staging upload. */
+  hostCpuMs: number;
   peakRssBytes: number;
   workers: number;
   files: number;
@@ -21,12 +26,15 @@ export type CorpusResult = {
   loadAtStart: string;
   concurrency: number;
   cpuFloorMs: number;
+  cpuFloorCpuMs: number;
   compressibleBytes: number;
   uploadFloorMs: number;
   uploadFloorBytes: number;
+  /** Uploading child + the bench process (s3rver) during the upload floor. */
+  uploadFloorCpuMs: number;
   deploy: DeployMeasure;
   redeploy: DeployMeasure;
-  naive: { ms: number; extractMs: number };
+  naive: { ms: number; extractMs: number; cpuMs: number };
 };
 
 export type Machine = { cpus: number; cpuModel: string; ramGb: number; node: string; loadAverage: string };
@@ -59,24 +67,33 @@ const floorsOf = (r: CorpusResult) => r.cpuFloorMs + r.uploadFloorMs;
 export function tables(results: CorpusResult[]): string {
   const base = results.find((r) => r.corpus.name === "25");
   const speed = [
-    "| corpus | files | site MB (text) | archive MB | deploy wall | of which handler | archive MB/s | site MB/s | CPU floor | upload floor | wall ÷ floors | handler ÷ floors |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    "| corpus | files | site MB (text) | archive MB | deploy wall | stage + start | handler | archive MB/s | site MB/s | CPU floor | upload floor | wall ÷ floors | handler ÷ floors |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ...results.map((r) => {
       const d = r.deploy;
-      return `| ${r.corpus.label} | ${r.corpus.files} | ${mb(r.corpus.bytes)} (${mb(r.corpus.textBytes)}) | ${mb(r.corpus.archiveBytes)} | ${sec(d.wallMs)} | ${sec(d.handlerMs)} | ${(r.corpus.archiveBytes / MB / (d.wallMs / 1000)).toFixed(1)} | ${(r.corpus.bytes / MB / (d.wallMs / 1000)).toFixed(1)} | ${sec(r.cpuFloorMs)} | ${sec(r.uploadFloorMs)} | ${x(d.wallMs / floorsOf(r))} | ${x(d.handlerMs / floorsOf(r))} |`;
+      return `| ${r.corpus.label} | ${r.corpus.files} | ${mb(r.corpus.bytes)} (${mb(r.corpus.textBytes)}) | ${mb(r.corpus.archiveBytes)} | ${sec(d.wallMs)} | ${sec(d.beforeHandlerMs)} | ${sec(d.handlerMs)} | ${(r.corpus.archiveBytes / MB / (d.wallMs / 1000)).toFixed(1)} | ${(r.corpus.bytes / MB / (d.wallMs / 1000)).toFixed(1)} | ${sec(r.cpuFloorMs)} | ${sec(r.uploadFloorMs)} | ${x(d.wallMs / floorsOf(r))} | ${x(d.handlerMs / floorsOf(r))} |`;
     }),
   ];
   const rest = [
-    "| corpus | deployer peak RSS | vs 25 MB | redeploy wall | of first (wall / handler) | redeploy blobs uploaded | naive (extract) | naive ÷ deploy |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|",
+    "| corpus | deployer peak RSS | vs 25 MB | redeploy wall | of first (wall / handler) | redeploy blobs uploaded | redeploy MB sent | naive (of which extract) | naive ÷ deploy wall |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ...results.map((r) => {
       const d = r.deploy;
       const again = r.redeploy;
       const vsBase = base ? x(d.peakRssBytes / base.deploy.peakRssBytes) : "–";
-      return `| ${r.corpus.label} | ${mb(d.peakRssBytes)} MB | ${vsBase} | ${sec(again.wallMs)} | ${pct(again.wallMs / d.wallMs)} / ${pct(again.handlerMs / d.handlerMs)} | ${again.uploadedBlobs} of ${again.files} | ${sec(r.naive.ms)} (${sec(r.naive.extractMs)}) | ${x(r.naive.ms / d.wallMs)} |`;
+      return `| ${r.corpus.label} | ${mb(d.peakRssBytes)} MB | ${vsBase} | ${sec(again.wallMs)} | ${pct(again.wallMs / d.wallMs)} / ${pct(again.handlerMs / d.handlerMs)} | ${again.uploadedBlobs} of ${again.files} | ${mb(again.uploadedBytes)} | ${sec(r.naive.ms)} (${sec(r.naive.extractMs)}) | ${x(r.naive.ms / d.wallMs)} |`;
     }),
   ];
-  return `${speed.join("\n")}\n\n${rest.join("\n")}\n`;
+  const cpu = [
+    "| corpus | deploy CPU: worker + bench process | CPU floor CPU | upload floor CPU: client + bench process | deploy CPU ÷ floors CPU | naive CPU: child + bench process |",
+    "|---|--:|--:|--:|--:|--:|",
+    ...results.map((r) => {
+      const d = r.deploy;
+      const floors = r.cpuFloorCpuMs + r.uploadFloorCpuMs;
+      return `| ${r.corpus.label} | ${sec(d.workerCpuMs + d.hostCpuMs)} = ${sec(d.workerCpuMs)} + ${sec(d.hostCpuMs)} | ${sec(r.cpuFloorCpuMs)} | ${sec(r.uploadFloorCpuMs)} | ${x((d.workerCpuMs + d.hostCpuMs) / floors)} | ${sec(r.naive.cpuMs)} |`;
+    }),
+  ];
+  return `${speed.join("\n")}\n\n${rest.join("\n")}\n\nCPU seconds (user + system; less sensitive than wall time to other jobs on the machine):\n\n${cpu.join("\n")}\n`;
 }
 
 export function verdicts(results: CorpusResult[]): string[] {

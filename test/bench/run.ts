@@ -3,10 +3,11 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig, type Config } from "../../lambda/core/config.ts";
+import { DeployRecords } from "../../lambda/core/deploy-records.ts";
 import { createLogger } from "../../lambda/core/log.ts";
-import { openBackend } from "../../server/backend/open.ts";
+import { openBackend, type Backend } from "../../server/backend/open.ts";
 import { deployArchive, type DeployResultLine } from "../../server/cli/deploy.ts";
-import { runChild } from "./child.ts";
+import { cpuMsSince, runChild } from "./child.ts";
 import { CORPUS_NAMES, ensureCorpus, type CorpusInfo, type CorpusName } from "./corpus.ts";
 import type { CpuFloorJob, CpuFloorResult, UploadFloorJob, UploadFloorResult } from "./floors.ts";
 import { watchChildRss } from "./measure-rss.ts";
@@ -81,9 +82,11 @@ async function benchCorpus(corpus: CorpusInfo): Promise<CorpusResult> {
     const cpu = await runChild<CpuFloorJob, CpuFloorResult>(FLOORS, { mode: "cpu", archive: corpus.archive });
 
     log(`${corpus.label}: upload floor (${cpu.storedSizes.length} objects)`);
-    const upload = await withBackend(config, logger, (endpoints, bucket) =>
-      runChild<UploadFloorJob, UploadFloorResult>(FLOORS, { mode: "upload", endpoints, bucket, prefix: "bench-floor/", sizes: cpu.storedSizes, concurrency: config.uploadConcurrency }),
-    );
+    const upload = await withBackend(config, logger, async (endpoints, bucket) => {
+      const host = process.cpuUsage();
+      const result = await runChild<UploadFloorJob, UploadFloorResult>(FLOORS, { mode: "upload", endpoints, bucket, prefix: "bench-floor/", sizes: cpu.storedSizes, concurrency: config.uploadConcurrency });
+      return { ...result, cpuMs: result.cpuMs + cpuMsSince(host) };
+    });
 
     log(`${corpus.label}: deploy`);
     const first = await measuredDeploy(config, logger, corpus);
@@ -91,9 +94,11 @@ async function benchCorpus(corpus: CorpusInfo): Promise<CorpusResult> {
     const again = await measuredDeploy(config, logger, corpus);
 
     log(`${corpus.label}: naive extract-then-upload`);
-    const naive = await withBackend(config, logger, (endpoints, bucket) =>
-      runChild<NaiveJob, NaiveResult>(NAIVE, { archive: corpus.archive, tempDir: join(ROOT, "tmp", `naive-${corpus.name}`), endpoints, bucket, prefix: "bench-naive/", concurrency: config.uploadConcurrency }),
-    );
+    const naive = await withBackend(config, logger, async (endpoints, bucket) => {
+      const host = process.cpuUsage();
+      const result = await runChild<NaiveJob, NaiveResult>(NAIVE, { archive: corpus.archive, tempDir: join(ROOT, "tmp", `naive-${corpus.name}`), endpoints, bucket, prefix: "bench-naive/", concurrency: config.uploadConcurrency });
+      return { ...result, cpuMs: result.cpuMs + cpuMsSince(host) };
+    });
 
     return {
       corpus: { name: corpus.name, label: corpus.label, files: corpus.files, bytes: corpus.bytes, textBytes: corpus.textBytes, archiveBytes: corpus.archiveBytes },
@@ -101,12 +106,14 @@ async function benchCorpus(corpus: CorpusInfo): Promise<CorpusResult> {
       loadAtStart,
       concurrency: config.uploadConcurrency,
       cpuFloorMs: cpu.ms,
+      cpuFloorCpuMs: cpu.cpuMs,
       compressibleBytes: cpu.compressibleBytes,
       uploadFloorMs: upload.ms,
       uploadFloorBytes: upload.bytes,
+      uploadFloorCpuMs: upload.cpuMs,
       deploy: first,
       redeploy: again,
-      naive: { ms: naive.ms, extractMs: naive.extractMs },
+      naive: { ms: naive.ms, extractMs: naive.extractMs, cpuMs: naive.cpuMs },
     };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
@@ -114,11 +121,11 @@ async function benchCorpus(corpus: CorpusInfo): Promise<CorpusResult> {
 }
 
 /** Opens the embedded backend in this process (as deployArchive does) for a child to upload to. */
-async function withBackend<T>(config: Config, logger: ReturnType<typeof createLogger>, work: (endpoints: { s3: string; dynamodb: string }, bucket: string) => Promise<T>): Promise<T> {
+async function withBackend<T>(config: Config, logger: ReturnType<typeof createLogger>, work: (endpoints: { s3: string; dynamodb: string }, bucket: string, backend: Backend) => Promise<T>): Promise<T> {
   const backend = await openBackend(config, logger);
   try {
     const { s3, dynamodb } = backend.config.endpoints;
-    return await work({ s3: s3!, dynamodb: dynamodb! }, backend.config.buckets.sites);
+    return await work({ s3: s3!, dynamodb: dynamodb! }, backend.config.buckets.sites, backend);
   } finally {
     await backend.close();
   }
@@ -126,7 +133,9 @@ async function withBackend<T>(config: Config, logger: ReturnType<typeof createLo
 
 async function measuredDeploy(config: Config, logger: ReturnType<typeof createLogger>, corpus: CorpusInfo): Promise<CorpusResult["deploy"]> {
   const rss = watchChildRss((cmdline) => cmdline.includes("local-lambda/worker"));
+  const startedAt = Date.now();
   const started = performance.now();
+  const host = process.cpuUsage();
   let line: DeployResultLine;
   let memory: ReturnType<typeof rss.stop>;
   try {
@@ -135,18 +144,23 @@ async function measuredDeploy(config: Config, logger: ReturnType<typeof createLo
     memory = rss.stop();
   }
   const wallMs = performance.now() - started;
+  const hostCpuMs = cpuMsSince(host);
   if (line.status !== "succeeded") throw new Error(`deploy of ${corpus.label} ended ${line.status}: ${line.reason} ${line.message}`);
   if (line.files !== corpus.files) throw new Error(`deploy of ${corpus.label} stored ${line.files} files, expected ${corpus.files}`);
+  const record = await withBackend(config, logger, (_e, _b, backend) => new DeployRecords(backend.clients.db, backend.config.tables.deploys).get(`bench/site-${corpus.name}`, line.deployId));
   return {
     wallMs,
     handlerMs: line.durationMs,
+    beforeHandlerMs: record?.startedAt ? Date.parse(record.startedAt) - startedAt : Number.NaN,
+    workerCpuMs: memory.cpuMs,
+    hostCpuMs,
     peakRssBytes: memory.peakBytes,
     workers: memory.pids.length,
     files: line.files,
     originalBytes: line.originalBytes,
     storedBytes: line.storedBytes,
     uploadedBytes: line.uploadedBytes,
-    uploadedBlobs: line.files - line.reusedBlobs,
+    uploadedBlobs: record?.stats?.uploadedBlobs ?? line.files - line.reusedBlobs,
   };
 }
 
