@@ -42,8 +42,10 @@ export type DeployResultLine = {
 
 /**
  * `hoist deploy`: stage the archive exactly as the add-on does, then let the real handler run
- * under the local Lambda runner with the given function timeout. When `npm start` already owns
- * the embedded backend, its trigger runs the deploy and this command only stages and waits.
+ * under the local Lambda runner with the given function timeout. When another process owns the
+ * embedded backend (`npm start`, `hoist serve`), this command still runs the deployer itself:
+ * `hoist serve` has no Lambda runner, and where `npm start`'s trigger also fires, the deploy
+ * record's claim lets exactly one of them run it.
  */
 export async function deployArchive(config: Config, logger: Logger, args: DeployArgs): Promise<DeployResultLine> {
   const ref = parseSiteId(args.site);
@@ -57,9 +59,8 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
   const started = Date.now();
 
   const workerEnv = { ...configToEnv(backend.config), ...(backend.embedded ? { AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey } : {}) };
-  const needsRunner = !backend.embedded || backend.embedded.owner;
-  const lambda = needsRunner ? new LocalLambda({ env: workerEnv, timeoutSeconds: args.timeoutSeconds, logger, retryDelaysMs: [500, 1000] }) : undefined;
-  const trigger = backend.embedded?.owner && lambda ? connectStagingTrigger({ backend: backend.embedded, lambda, s3: clients.s3, config: backend.config, logger }) : undefined;
+  const lambda = new LocalLambda({ env: workerEnv, timeoutSeconds: args.timeoutSeconds, logger, retryDelaysMs: [500, 1000] });
+  const trigger = backend.embedded?.owner ? connectStagingTrigger({ backend: backend.embedded, lambda, s3: clients.s3, config: backend.config, logger }) : undefined;
 
   let runnerDone: Promise<unknown> | undefined;
   let runnerGaveUp = false;
@@ -83,8 +84,9 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
         maxBytes: backend.config.limits.maxArchiveBytes,
         metadata: { [LOCAL_TIMEOUT_METADATA]: String(args.timeoutSeconds) },
       });
-      if (!backend.embedded && lambda) {
-        runnerDone = lambda.invokeAsync(s3Event({ eventName: "ObjectCreated:Put", bucket: backend.config.buckets.staging, key, size: bytes }, { encodeKey: true }), args.timeoutSeconds);
+      if (!trigger) {
+        // No notification reaches this process: invoke as S3 would (real S3 URL-encodes keys in events).
+        runnerDone = lambda.invokeAsync(s3Event({ eventName: "ObjectCreated:Put", bucket: backend.config.buckets.staging, key, size: bytes }, { encodeKey: !backend.embedded }), args.timeoutSeconds);
       }
     } catch (err) {
       const reason = isHoistError(err) ? err.code : "fetch.failed";
@@ -100,7 +102,7 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
     return resultLine(record, url, Date.now() - started);
   } finally {
     trigger?.disconnect();
-    await lambda?.close();
+    await lambda.close();
     await backend.close();
   }
 }
