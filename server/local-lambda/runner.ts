@@ -64,7 +64,9 @@ export class LocalLambda {
       worker.child.send({ requestId, event, deadline });
     });
     this.busy.delete(worker);
-    if (worker.child.exitCode === null && worker.child.signalCode === null && !this.closed && this.idle.length < (this.opts.maxIdle ?? 2)) {
+    // A worker killed at the deadline is still "running" until its exit event arrives: never reuse it.
+    const alive = !worker.child.killed && worker.child.exitCode === null && worker.child.signalCode === null;
+    if (alive && !this.closed && this.idle.length < (this.opts.maxIdle ?? 2)) {
       this.idle.push(worker);
     } else {
       worker.child.kill("SIGKILL");

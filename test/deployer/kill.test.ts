@@ -40,9 +40,7 @@ beforeAll(async () => {
     env: { ...configToEnv(world.config), HOIST_TIMEOUT_MARGIN_MS: "1", AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey },
     timeoutSeconds: 30,
     logger: silent,
-    // Every invocation in a fresh worker. (Workaround: runner.ts returns a worker it has just
-    // SIGKILLed at the deadline to the idle pool, and the next invoke fails with "Channel closed".)
-    maxIdle: 0,
+    // Warm workers are reused between invocations, as Lambda reuses containers; a killed one never is.
   });
 });
 
