@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test as base } from "@playwright/test";
 import { startHoistProcess, type HoistProcess } from "./hoist-process.ts";
@@ -32,7 +33,19 @@ export type Stack = {
 
 type WorkerFixtures = { hoistEnv: Record<string, string>; stack: Stack };
 
-export const test = base.extend<object, WorkerFixtures>({
+export const test = base.extend<{ serverLogOnFailure: void }, WorkerFixtures>({
+  // A failed test carries Hoist's log (its data folder is removed when the worker ends).
+  serverLogOnFailure: [
+    async ({ stack }, use, testInfo) => {
+      await use();
+      if (testInfo.status !== testInfo.expectedStatus) {
+        const path = testInfo.outputPath("hoist-server.log");
+        await writeFile(path, await stack.hoist.log());
+        await testInfo.attach("hoist-server.log", { path, contentType: "text/plain" });
+      }
+    },
+    { auto: true },
+  ],
   hoistEnv: [{}, { scope: "worker", option: true }],
   stack: [
     async ({ hoistEnv }, use) => {

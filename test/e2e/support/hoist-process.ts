@@ -41,6 +41,9 @@ export async function startHoistProcess(env: Record<string, string> = {}): Promi
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
+  // If the test runner dies without tearing fixtures down, do not leave Hoist running.
+  const orphanGuard = () => child.kill("SIGTERM");
+  process.once("exit", orphanGuard);
   const logStream = createWriteStream(logFile);
   child.stderr?.pipe(logStream);
   const log = async () => readFile(logFile, "utf8").catch(() => "");
@@ -64,6 +67,7 @@ export async function startHoistProcess(env: Record<string, string> = {}): Promi
     log,
     backendEndpoints: async () => JSON.parse(await readFile(join(dataDir, "backend.json"), "utf8")) as { s3: string; dynamodb: string },
     stop: async () => {
+      process.off("exit", orphanGuard);
       await stopChild(child);
       logStream.end();
       await rm(dataDir, { recursive: true, force: true });
