@@ -33,7 +33,7 @@ export type Stack = {
 
 type WorkerFixtures = { hoistEnv: Record<string, string>; stack: Stack };
 
-export const test = base.extend<{ serverLogOnFailure: void }, WorkerFixtures>({
+export const test = base.extend<{ serverLogOnFailure: undefined }, WorkerFixtures>({
   // A failed test carries Hoist's log (its data folder is removed when the worker ends).
   serverLogOnFailure: [
     async ({ stack }, use, testInfo) => {
