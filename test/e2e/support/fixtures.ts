@@ -37,7 +37,7 @@ export const test = base.extend<{ serverLogOnFailure: undefined }, WorkerFixture
   // A failed test carries Hoist's log (its data folder is removed when the worker ends).
   serverLogOnFailure: [
     async ({ stack }, use, testInfo) => {
-      await use();
+      await use(undefined);
       if (testInfo.status !== testInfo.expectedStatus) {
         const path = testInfo.outputPath("hoist-server.log");
         await writeFile(path, await stack.hoist.log());
