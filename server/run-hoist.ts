@@ -38,6 +38,7 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
       const env = { ...configToEnv(cfg), AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey };
       const delay = opts.lambdaRetryDelaysMs ?? 1000;
       lambda = new LocalLambda({ env, timeoutSeconds: cfg.lambdaTimeoutSeconds, logger, retryDelaysMs: [delay, delay * 2] });
+      lambda.prewarm();
       trigger = connectStagingTrigger({ backend: backend.embedded, lambda, s3: backend.clients.s3, config: cfg, logger });
     }
     const hoist = await createHoistApp({ config: cfg, clients: backend.clients, logger, embedded: Boolean(backend.embedded), options: opts.app });

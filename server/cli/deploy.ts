@@ -60,6 +60,7 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
 
   const workerEnv = { ...configToEnv(backend.config), ...(backend.embedded ? { AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey } : {}) };
   const lambda = new LocalLambda({ env: workerEnv, timeoutSeconds: args.timeoutSeconds, logger, retryDelaysMs: [500, 1000] });
+  lambda.prewarm();
   const trigger = backend.embedded?.owner ? connectStagingTrigger({ backend: backend.embedded, lambda, s3: clients.s3, config: backend.config, logger }) : undefined;
 
   let runnerDone: Promise<unknown> | undefined;

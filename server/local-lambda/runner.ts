@@ -37,7 +37,12 @@ export class LocalLambda {
   async invoke(event: unknown, timeoutSeconds = this.opts.timeoutSeconds): Promise<InvokeOutcome> {
     const worker = this.idle.pop() ?? this.spawn();
     this.busy.add(worker);
-    await worker.ready;
+    try {
+      await worker.ready;
+    } catch (err) {
+      this.busy.delete(worker);
+      return { ok: false, killed: true, error: { name: "Runtime.InitError", message: (err as Error).message } };
+    }
     const requestId = randomUUID();
     const deadline = Date.now() + timeoutSeconds * 1000;
     const outcome = await new Promise<InvokeOutcome>((resolve) => {
@@ -72,6 +77,15 @@ export class LocalLambda {
       worker.child.kill("SIGKILL");
     }
     return outcome;
+  }
+
+  /**
+   * Starts a worker ahead of the first invocation, so its cold start (loading the handler and
+   * the SDK, about a second) overlaps other work such as staging the archive.
+   */
+  prewarm(): void {
+    if (this.closed || this.idle.length > 0 || this.busy.size > 0) return;
+    this.idle.push(this.spawn());
   }
 
   /** An asynchronous invocation: retried like Lambda's event invoke when the function errors or times out. */
