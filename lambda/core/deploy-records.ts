@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { isConditionFailure } from "./conditional.ts";
 import type { SiteSettings } from "./site-settings.ts";
 
 /**
@@ -92,9 +92,6 @@ export type NewDeploy = Omit<DeployRecord, "status" | "queuedAt"> & { queuedAt?:
 
 export const MAX_LOG_LINES = 100;
 
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === "ConditionalCheckFailedException";
-}
 
 export class DeployRecords {
   constructor(

@@ -1,5 +1,5 @@
 import { GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { isConditionFailure } from "./conditional.ts";
 
 /**
  * Site stages and their live pointers: one item per host label (see site.ts), so the hosting
@@ -30,9 +30,6 @@ export type SiteStage = {
 
 export type PublishResult = "published" | "superseded" | "owned_elsewhere" | "host_conflict";
 
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === "ConditionalCheckFailedException";
-}
 
 export class Sites {
   constructor(

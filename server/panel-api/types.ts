@@ -12,30 +12,32 @@
  *   POST /api/sites/:workspace/:repo/rollback  RollbackRequest → SiteResponse   (409 rollback.conflict)
  *   POST /api/sites/:workspace/:repo/redeploy  RedeployRequest → 202 { deploy: DeployView }
  */
-import type { DeployLogLine, DeployProgress, DeployStats, DeployStatus, DeployTrigger } from "../../lambda/core/deploy-records.ts";
+import type { DeployLogLine, DeployProgress, DeployRecord, DeployStats, DeployStatus, DeployTrigger } from "../../lambda/core/deploy-records.ts";
 
 export type { DeployLogLine, DeployProgress, DeployStats, DeployStatus, DeployTrigger };
 
-export type DeployView = {
-  deployId: string;
-  siteId: string;
-  stage: string;
-  branch: string;
-  commit: string;
-  author?: string;
-  message?: string;
-  trigger: DeployTrigger;
-  status: DeployStatus;
-  reason?: string;
-  reasonMessage?: string;
-  queuedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  stats?: DeployStats;
-  progress?: DeployProgress;
-  /** The stage URL this deploy was (or would be) served at. */
-  url?: string;
+/** A deploy as the panel sees it: the record's public fields, without run bookkeeping (lease, run id, staging key). */
+export type DeployView = Pick<
+  DeployRecord,
+  | "deployId"
+  | "siteId"
+  | "stage"
+  | "branch"
+  | "commit"
+  | "author"
+  | "message"
+  | "trigger"
+  | "status"
+  | "reason"
+  | "reasonMessage"
+  | "queuedAt"
+  | "startedAt"
+  | "finishedAt"
+  | "durationMs"
+  | "stats"
+  | "progress"
+  | "url"
+> & {
   /** True when this deploy is what its stage serves right now. */
   live: boolean;
   /** Link to the commit's build status in Bitbucket, when known. */

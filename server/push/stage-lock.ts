@@ -1,5 +1,5 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { isConditionFailure } from "../../lambda/core/conditional.ts";
 
 /**
  * One deploy in flight per stage, across every server process. The lock lives on the stage's
@@ -17,9 +17,6 @@ import { UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamod
  * both dispatch it.
  */
 
-function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === "ConditionalCheckFailedException";
-}
 
 export class StageLock {
   constructor(

@@ -1,51 +1,27 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SiteRef } from "../../lambda/core/site.ts";
 import { deploy, listKeys, liveStage, manifestExists, openAwsWorld, servingDifferences, type World } from "./fixtures/harness.ts";
 import { siteArchive, targz, TOP } from "./fixtures/tar.ts";
+import { type Moto, startMoto, useDummyCredentials } from "../support/moto.ts";
 
 /**
  * The same handler against moto_server: the AWS code path (SDK credential chain, real S3 event
  * key encoding rules, DynamoDB with GSIs and conditional writes as AWS evaluates them).
  */
 
-let moto: ChildProcess;
+let moto: Moto;
 let world: World;
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  moto = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
-  const endpoint = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
-      break;
-    } catch (err) {
-      if (i > 100) throw new Error(`moto_server did not start on ${endpoint}: ${(err as Error).message}`);
-      await sleep(100);
-    }
-  }
+  moto = await startMoto();
   // The SDK's own credential chain, as on Lambda; moto accepts any keys.
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing", AWS_REGION: "us-east-1" });
-  world = await openAwsWorld(endpoint);
+  useDummyCredentials();
+  world = await openAwsWorld(moto.endpoint);
 });
 
 afterAll(async () => {
   await world?.close();
-  moto?.kill("SIGTERM");
+  await moto?.stop();
 });
 
 describe("the deployer on moto_server", () => {

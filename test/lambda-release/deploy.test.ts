@@ -16,7 +16,7 @@ import { ensureStagingNotification, NOTIFICATION_ID } from "../../server/lambda-
 import { S3_INVOKE_STATEMENT_ID } from "../../server/lambda-release/permission.ts";
 import { rollbackFunction } from "../../server/lambda-release/rollback.ts";
 import { type Package, zipReproducibly } from "../../server/lambda-release/zip.ts";
-import { type Moto, startMoto, useDummyCredentials } from "./moto.ts";
+import { type Moto, startMoto, useDummyCredentials } from "../support/moto.ts";
 
 // moto runs Lambda's control plane only (it cannot invoke without Docker), which is all
 // `hoist lambda deploy` touches. Small synthetic packages stand in for the real bundle here;
