@@ -11,6 +11,9 @@ import { ROUTES } from "./connect/descriptor.ts";
 import { InstallVerifier } from "./connect/install-verification.ts";
 import { Installations } from "./connect/installations.ts";
 import { lifecycleRouter } from "./connect/lifecycle.ts";
+import { DirectSites, ownerCredentials } from "./direct/direct-sites.ts";
+import { directWebhookRouter } from "./direct/direct-webhook.ts";
+import type { DirectSite } from "./direct/sites-file.ts";
 import { createGateway } from "./gateway/router.ts";
 import { sendPlainPage } from "./gateway/plain-page.ts";
 import { panelApiRouter } from "./panel-api/routes.ts";
@@ -23,7 +26,7 @@ import { webhookRouter } from "./push/webhook.ts";
 /**
  * The add-on server, composed. Order matters:
  *   1. the hosting gateway: any Host under the sites domain is a site and never reaches Connect routes;
- *   2. Hoist's routes (lifecycle, webhook, panel, panel API), mounted before ACE adds its own
+ *   2. Hoist's routes (lifecycle, webhooks — Connect and direct —, panel, panel API), mounted before ACE adds its own
  *      (ACE registers its descriptor and webhook routes on the next tick; ours shadow its webhook);
  *   3. ACE's own routes (shadowed, or on paths nothing uses);
  *   4. a plain 404 for anything else.
@@ -50,7 +53,15 @@ export type HoistApp = {
   idle(): Promise<void>;
 };
 
-export async function createHoistApp(deps: { config: Config; clients: Clients; logger: Logger; embedded: boolean; options?: AppOptions }): Promise<HoistApp> {
+export async function createHoistApp(deps: {
+  config: Config;
+  clients: Clients;
+  logger: Logger;
+  embedded: boolean;
+  options?: AppOptions;
+  /** Direct-mode sites, read from HOIST_DIRECT_SITES_FILE by the entry point (run-hoist.ts). */
+  directSites?: readonly DirectSite[];
+}): Promise<HoistApp> {
   const { config, clients, logger } = deps;
   const options = deps.options ?? {};
   const app = express();
@@ -66,9 +77,15 @@ export async function createHoistApp(deps: { config: Config; clients: Clients; l
   const installations = new Installations(addon);
   const bitbucket = new BitbucketClient(logger, { stallMs: options.fetchStallMs ?? 30_000 });
   const verifier = new InstallVerifier(installations, bitbucket, logger, options.verifyDelaysMs);
-  const queue = new DeployQueue({ config, clients, records, lock: new StageLock(clients.db, config.tables.sites), installations, bitbucket, logger, pollMs: options.pollMs });
+  const direct = new DirectSites(deps.directSites);
+  const credentials = ownerCredentials(installations, direct);
+  const queue = new DeployQueue({ config, clients, records, lock: new StageLock(clients.db, config.tables.sites), credentials, bitbucket, logger, pollMs: options.pollMs });
   const dedupe = new DeliveryDedupe(clients.db, config.tables.deploys);
   const pushWork = new Set<Promise<void>>();
+  const onWork = (work: Promise<void>) => {
+    pushWork.add(work);
+    void work.finally(() => pushWork.delete(work));
+  };
 
   // ACE serves the descriptor at the path of its descriptor file; Hoist loads it by absolute path, so serves it here.
   hoistRoutes.get(ROUTES.descriptor, (_req, res) => void res.json(addon.descriptor));
@@ -84,12 +101,10 @@ export async function createHoistApp(deps: { config: Config; clients: Clients; l
       sites,
       dedupe,
       queue,
-      onWork: (work) => {
-        pushWork.add(work);
-        void work.finally(() => pushWork.delete(work));
-      },
+      onWork,
     }),
   );
+  hoistRoutes.use(directWebhookRouter({ direct, logger, bitbucket, records, sites, dedupe, queue, onWork }));
   hoistRoutes.use(panelRouter({ addon, config, installations, logger, webDir: options.webDir }));
   hoistRoutes.use(panelApiRouter({ addon, config, clients, records, sites, installations, bitbucket, queue, logger }));
 

@@ -5,6 +5,7 @@ import { configToEnv, type Config } from "../lambda/core/config.ts";
 import type { Logger } from "../lambda/core/log.ts";
 import { createHoistApp, type AppOptions, type HoistApp } from "./app.ts";
 import { openBackend, type Backend } from "./backend/open.ts";
+import { loadDirectSites } from "./direct/sites-file.ts";
 import { LocalLambda } from "./local-lambda/runner.ts";
 import { connectStagingTrigger, type StagingTrigger } from "./local-lambda/trigger.ts";
 
@@ -25,6 +26,9 @@ export type RunningHoist = {
 };
 
 export async function runHoist(config: Config, logger: Logger, opts: { app?: AppOptions; lambdaRetryDelaysMs?: number; explicitBaseUrl?: boolean } = {}): Promise<RunningHoist> {
+  // Read once, before anything listens: a broken sites file stops the start with its reason.
+  const directSites = config.directSitesFile ? loadDirectSites(config.directSitesFile) : [];
+  if (directSites.length > 0) logger.info({ sites: directSites.map((s) => s.siteId) }, "direct mode: sites configured");
   const server = createServer();
   const port = await listen(server, config.port);
   const effectiveBase = withPort(config, port, opts.explicitBaseUrl ?? false);
@@ -41,7 +45,7 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
       lambda.prewarm();
       trigger = connectStagingTrigger({ backend: backend.embedded, lambda, s3: backend.clients.s3, config: cfg, logger });
     }
-    const hoist = await createHoistApp({ config: cfg, clients: backend.clients, logger, embedded: Boolean(backend.embedded), options: opts.app });
+    const hoist = await createHoistApp({ config: cfg, clients: backend.clients, logger, embedded: Boolean(backend.embedded), options: opts.app, directSites });
     server.on("request", hoist.app);
     const opened = backend;
     return {

@@ -41,6 +41,7 @@ const EnvSchema = z.object({
   HOIST_LAMBDA_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN").optional(),
   HOIST_LAMBDA_MEMORY: z.coerce.number().int().min(128).max(10240).default(1024),
   HOIST_LAMBDA_ALIAS: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,127}$/).default("live"),
+  HOIST_DIRECT_SITES_FILE: z.string().min(1).optional(),
 });
 
 export type DeployLimits = {
@@ -74,6 +75,12 @@ export type Config = {
   log: { level: string; httpUrl?: string };
   /** The deployer function on AWS, as `hoist lambda deploy` creates and updates it. */
   lambda: { functionName: string; roleArn?: string; memoryMb: number; alias: string };
+  /**
+   * Direct mode (DESIGN.md §6): path of the JSON file listing the sites deployed by plain
+   * repository webhooks + repository access tokens. Unset = Connect only. The server reads and
+   * validates it once at start (server/direct/sites-file.ts); the deployer never needs it.
+   */
+  directSitesFile?: string;
 };
 
 export class ConfigError extends Error {
@@ -128,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       memoryMb: e.HOIST_LAMBDA_MEMORY,
       alias: e.HOIST_LAMBDA_ALIAS,
     },
+    directSitesFile: e.HOIST_DIRECT_SITES_FILE,
   };
 }
 

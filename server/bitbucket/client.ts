@@ -5,17 +5,23 @@ import type { Logger } from "../../lambda/core/log.ts";
 import { TokenCache } from "./token-cache.ts";
 
 /**
- * THE module that talks to Bitbucket (DESIGN.md §5). Everything else asks it:
- *  - accessToken: the installation's JWT (iss = add-on key, sub = clientKey, qsh over the token
+ * THE module that talks to Bitbucket (DESIGN.md §5, §6). Everything else asks it, with either
+ * kind of credentials:
+ *  - a Connect installation: its JWT (iss = add-on key, sub = clientKey, qsh over the token
  *    path) traded for a bearer token at `<baseUrl>/site/oauth2/access_token`, cached until
  *    shortly before it expires;
+ *  - a repository access token (direct mode): used as the bearer token as it is;
  *  - archive: `<baseUrl>/<ws>/<repo>/get/<commit>.tar.gz` as a stream, failing with a `fetch.*`
  *    reason on 401/404/5xx, a broken connection, or no bytes for `stallMs`;
  *  - postBuildStatus, repository (main branch), readFile (repo config at a commit).
  * Tokens and secrets never reach a log line.
  */
 
-export type BitbucketInstallation = { clientKey: string; addonKey: string; sharedSecret: string; baseUrl: string; baseApiUrl: string };
+export type BitbucketInstallation = { kind?: "connect"; clientKey: string; addonKey: string; sharedSecret: string; baseUrl: string; baseApiUrl: string };
+/** Direct mode (DESIGN.md §6): one repository, a repository access token, no Connect. */
+export type RepositoryAccessToken = { kind: "repository-token"; owner: string; accessToken: string; baseUrl: string; baseApiUrl: string };
+/** Whatever lets Hoist act on a repository: a Connect installation or a repository access token. */
+export type BitbucketCredentials = BitbucketInstallation | RepositoryAccessToken;
 export type RepoRef = { workspace: string; repo: string };
 export type BuildStatus = { key: string; state: "INPROGRESS" | "SUCCESSFUL" | "FAILED" | "STOPPED"; url: string; name: string; description: string; refname?: string };
 
@@ -41,9 +47,15 @@ export class BitbucketClient {
     private readonly opts: { stallMs: number } = { stallMs: 30_000 },
   ) {}
 
-  /** A bearer token for the installation; one exchange per token lifetime. */
-  async accessToken(inst: BitbucketInstallation): Promise<string> {
-    return this.tokens.get(inst.clientKey, inst.sharedSecret, () => this.exchangeToken(inst));
+  /** A bearer token: a Connect installation's costs one exchange per token lifetime; a repository token is one. */
+  async accessToken(creds: BitbucketCredentials): Promise<string> {
+    if (creds.kind === "repository-token") return creds.accessToken;
+    return this.tokens.get(creds.clientKey, creds.sharedSecret, () => this.exchangeToken(creds));
+  }
+
+  /** After a 401: a cached Connect token may be stale; a repository token is what it is. */
+  private forgetToken(creds: BitbucketCredentials): void {
+    if (creds.kind !== "repository-token") this.tokens.forget(creds.clientKey);
   }
 
   private async exchangeToken(inst: BitbucketInstallation): Promise<{ token: string; expiresInSeconds: number }> {
@@ -76,7 +88,7 @@ export class BitbucketClient {
   }
 
   /** The archive of one commit, streamed. The stream fails with a `fetch.*` HoistError. */
-  async archive(inst: BitbucketInstallation, ref: RepoRef, commit: string, signal?: AbortSignal): Promise<Readable> {
+  async archive(inst: BitbucketCredentials, ref: RepoRef, commit: string, signal?: AbortSignal): Promise<Readable> {
     let token: string;
     try {
       token = await this.accessToken(inst);
@@ -98,8 +110,12 @@ export class BitbucketClient {
     if (!res.ok || !res.body) {
       await res.body?.cancel().catch(() => undefined);
       if (res.status === 401 || res.status === 403) {
-        this.tokens.forget(inst.clientKey);
-        throw new HoistError("fetch.unauthorized", `Bitbucket refused Hoist's access to the archive (${res.status}). Check that Hoist is still installed with repository access.`);
+        this.forgetToken(inst);
+        const fix =
+          inst.kind === "repository-token"
+            ? "Check that the site's repository access token in HOIST_DIRECT_SITES_FILE is still valid and has the Repositories: Read permission."
+            : "Check that Hoist is still installed with repository access.";
+        throw new HoistError("fetch.unauthorized", `Bitbucket refused Hoist's access to the archive (${res.status}). ${fix}`);
       }
       if (res.status === 404) throw new HoistError("fetch.not_found", `Bitbucket has no archive for commit ${commit.slice(0, 12)} (404). The commit may have been removed by a force push.`);
       throw new HoistError("fetch.failed", `Bitbucket answered ${res.status} when asked for the archive. Push again or redeploy to retry.`);
@@ -108,7 +124,7 @@ export class BitbucketClient {
     return body.pipe(stallGuard(this.opts.stallMs, () => controller.abort(new Error("stalled")), body));
   }
 
-  async postBuildStatus(inst: BitbucketInstallation, ref: RepoRef, commit: string, status: BuildStatus): Promise<void> {
+  async postBuildStatus(inst: BitbucketCredentials, ref: RepoRef, commit: string, status: BuildStatus): Promise<void> {
     const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}/commit/${encodeURIComponent(commit)}/statuses/build`;
     const res = await this.apiCall(inst, url, { method: "POST", body: JSON.stringify(status), headers: { "content-type": "application/json" } });
     await res.body?.cancel().catch(() => undefined);
@@ -116,7 +132,7 @@ export class BitbucketClient {
   }
 
   /** The repository's main branch name, or undefined when Bitbucket does not say. */
-  async mainBranch(inst: BitbucketInstallation, ref: RepoRef): Promise<string | undefined> {
+  async mainBranch(inst: BitbucketCredentials, ref: RepoRef): Promise<string | undefined> {
     const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}`;
     const res = await this.apiCall(inst, url, { method: "GET" });
     if (!res.ok) {
@@ -128,7 +144,7 @@ export class BitbucketClient {
   }
 
   /** A small file at a commit (repo config), or undefined when it does not exist. */
-  async readFile(inst: BitbucketInstallation, ref: RepoRef, commit: string, path: string): Promise<string | undefined> {
+  async readFile(inst: BitbucketCredentials, ref: RepoRef, commit: string, path: string): Promise<string | undefined> {
     const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}/src/${encodeURIComponent(commit)}/${path.split("/").map(encodeURIComponent).join("/")}`;
     const res = await this.apiCall(inst, url, { method: "GET" });
     if (res.status === 404) {
@@ -142,14 +158,14 @@ export class BitbucketClient {
     return readCapped(res, MAX_CONFIG_BYTES, path);
   }
 
-  private async apiCall(inst: BitbucketInstallation, url: string, init: RequestInit): Promise<Response> {
+  private async apiCall(inst: BitbucketCredentials, url: string, init: RequestInit): Promise<Response> {
     const token = await this.accessToken(inst);
     const res = await fetch(url, {
       ...init,
       headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}`, accept: "application/json" },
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
-    if (res.status === 401) this.tokens.forget(inst.clientKey);
+    if (res.status === 401) this.forgetToken(inst);
     return res;
   }
 }

@@ -5,9 +5,9 @@ import { FINAL_STATUSES, type DeployRecord, type DeployRecords } from "../../lam
 import type { Logger } from "../../lambda/core/log.ts";
 import { parseSiteId, stageHostLabel } from "../../lambda/core/site.ts";
 import type { BitbucketClient } from "../bitbucket/client.ts";
-import type { Installations } from "../connect/installations.ts";
 import { buildStatusOf } from "./build-status.ts";
 import { fetchAndStage } from "./fetch-and-stage.ts";
+import type { OwnerCredentials } from "./owner-credentials.ts";
 import type { StageLock } from "./stage-lock.ts";
 
 /**
@@ -31,7 +31,8 @@ export type DeployQueueDeps = {
   clients: Clients;
   records: DeployRecords;
   lock: StageLock;
-  installations: Installations;
+  /** Bitbucket credentials of a deploy's owner (Connect installation or direct site). */
+  credentials: OwnerCredentials;
   bitbucket: BitbucketClient;
   logger: Logger;
   pollMs?: number;
@@ -115,8 +116,8 @@ export class DeployQueue {
     if (!record.clientKey) return;
     const log = this.deps.logger.child({ deployId: record.deployId, siteId: record.siteId });
     try {
-      const inst = await this.deps.installations.get(record.clientKey);
-      if (!inst || inst.state.status !== "installed") return;
+      const inst = await this.deps.credentials.forStatus(record.clientKey);
+      if (!inst) return;
       const ref = parseSiteId(record.siteId);
       await this.deps.bitbucket.postBuildStatus(inst, ref, record.commit, buildStatusOf(record, this.deps.config.sitesDomain));
     } catch (err) {

@@ -5,8 +5,8 @@ import { isHoistError } from "../../lambda/core/errors.ts";
 import type { Logger } from "../../lambda/core/log.ts";
 import { parseSiteId } from "../../lambda/core/site.ts";
 import type { BitbucketClient } from "../bitbucket/client.ts";
-import type { Installations } from "../connect/installations.ts";
 import { stageArchive } from "../staging/stage-archive.ts";
+import type { OwnerCredentials } from "./owner-credentials.ts";
 
 /**
  * Streams the commit's archive from Bitbucket into the staging bucket (no disk, bounded memory,
@@ -15,7 +15,7 @@ import { stageArchive } from "../staging/stage-archive.ts";
  * while it is still queued, so the live site never changes. Returns true when staged.
  */
 export async function fetchAndStage(
-  deps: { config: Config; clients: Clients; records: DeployRecords; installations: Installations; bitbucket: BitbucketClient; logger: Logger },
+  deps: { config: Config; clients: Clients; records: DeployRecords; credentials: OwnerCredentials; bitbucket: BitbucketClient; logger: Logger },
   record: DeployRecord,
 ): Promise<boolean> {
   const fail = async (reason: string, message: string) => {
@@ -28,8 +28,15 @@ export async function fetchAndStage(
     });
     return false;
   };
-  const inst = record.clientKey ? await deps.installations.getActive(record.clientKey) : undefined;
-  if (!inst) return fail("fetch.unauthorized", "Hoist is not installed (or not yet verified) in this workspace any more, so it cannot fetch the commit. Reinstall Hoist and push again.");
+  const inst = record.clientKey ? await deps.credentials.forDeploy(record.clientKey) : undefined;
+  if (!inst) {
+    return fail(
+      "fetch.unauthorized",
+      record.clientKey?.startsWith("direct:")
+        ? "This site is no longer configured for direct mode (HOIST_DIRECT_SITES_FILE), so Hoist cannot fetch the commit. Add it back and push again."
+        : "Hoist is not installed (or not yet verified) in this workspace any more, so it cannot fetch the commit. Reinstall Hoist and push again.",
+    );
+  }
   const started = Date.now();
   try {
     const body = await deps.bitbucket.archive(inst, parseSiteId(record.siteId), record.commit);

@@ -4,7 +4,7 @@ import type { Logger } from "../../lambda/core/log.ts";
 import { PRODUCTION, SlugSchema, siteId as siteIdOf, stageHostLabel, type SiteRef } from "../../lambda/core/site.ts";
 import type { Sites } from "../../lambda/core/sites.ts";
 import { stagingKey } from "../../lambda/core/staging.ts";
-import type { BitbucketClient } from "../bitbucket/client.ts";
+import type { BitbucketClient, BitbucketCredentials } from "../bitbucket/client.ts";
 import type { InstallVerifier } from "../connect/install-verification.ts";
 import type { Installation, Installations } from "../connect/installations.ts";
 import { branchOptedIn } from "../repo-config/hoist-config.ts";
@@ -14,21 +14,34 @@ import type { DeployQueue } from "./deploy-queue.ts";
 import { branchTips, type BranchTip, type PushPayload } from "./parse-push.ts";
 
 /**
- * The work of one verified repo:push delivery, after Bitbucket has had its answer:
- *   installation active and verified? → repository in the installation's workspace? →
+ * The work of one verified repo:push delivery, after Bitbucket has had its answer.
+ * Connect (`handlePush`): installation active and verified? → repository in the installation's
+ * workspace? → the shared part. Direct mode (server/direct) checks its own site and comes in at
+ * `handleAuthorisedPush` with the site's repository access token. The shared part:
  *   per changed branch: repo config at the commit → which stage (production = the configured or
  *   main branch; others only when opted in) → first time for this delivery? → the stage belongs
- *   to this installation (claim) → deploy record `queued` → queue.
+ *   to this owner (claim) → deploy record `queued` → queue.
  * Deleted refs, tags and branches the site does not deploy are skipped with a logged reason.
  * A stranger's claim is refused before any record is written, so an owner's history only ever
- * holds its own deploys.
+ * holds its own deploys; a Connect installation and a direct site are always strangers
+ * (their owner keys differ: clientKey vs `direct:<ws>/<repo>`).
  */
 
 export type PushContext = { clientKey: string; deliveryId: string; payload: PushPayload; log: Logger };
 
-export type PushHandlerDeps = {
-  installations: Installations;
-  verifier: InstallVerifier;
+/** Who a verified push deploys for, and with which credentials. */
+export type PushAuthority = {
+  /** Owner key written on deploy records and site stages (clientKey, or `direct:<ws>/<repo>`). */
+  owner: string;
+  credentials: BitbucketCredentials;
+  /** An operator's allow-list on top of hoist.json (direct sites' `branches`); absent = no limit. */
+  allowsBranch?: (branch: string) => boolean;
+};
+
+export type AuthorisedPush = { deliveryId: string; payload: PushPayload; log: Logger };
+
+/** What the shared pipeline needs; the Connect entry adds installations and their verifier. */
+export type PushPipelineDeps = {
   bitbucket: BitbucketClient;
   records: DeployRecords;
   sites: Sites;
@@ -36,30 +49,46 @@ export type PushHandlerDeps = {
   queue: DeployQueue;
 };
 
+export type PushHandlerDeps = PushPipelineDeps & {
+  installations: Installations;
+  verifier: InstallVerifier;
+};
+
 export async function handlePush(deps: PushHandlerDeps, ctx: PushContext): Promise<void> {
   const { log } = ctx;
   const inst = await activeInstallation(deps, ctx.clientKey);
   if (!inst) return log.warn("push ignored: the installation is uninstalled or not verified");
-  const ref = siteRefOf(ctx.payload.repository.full_name);
-  if (!ref) return log.warn("push ignored: the repository name is not a Bitbucket slug");
   const payloadWorkspace = ctx.payload.repository.workspace?.uuid;
   if (inst.workspaceUuid && payloadWorkspace && payloadWorkspace !== inst.workspaceUuid) {
-    return log.warn({ siteId: siteIdOf(ref) }, "push ignored: the repository is not in the installation's workspace");
+    const ref = siteRefOf(ctx.payload.repository.full_name);
+    return log.warn({ siteId: ref ? siteIdOf(ref) : undefined }, "push ignored: the repository is not in the installation's workspace");
   }
+  await handleAuthorisedPush(deps, ctx, { owner: ctx.clientKey, credentials: inst });
+}
+
+/** The pipeline shared by Connect and direct pushes, once the caller has decided who may deploy. */
+export async function handleAuthorisedPush(deps: PushPipelineDeps, ctx: AuthorisedPush, authority: PushAuthority): Promise<void> {
+  const { log } = ctx;
+  const ref = siteRefOf(ctx.payload.repository.full_name);
+  if (!ref) return log.warn("push ignored: the repository name is not a Bitbucket slug");
   let mainBranch = ctx.payload.repository.mainbranch?.name;
   for (const decision of branchTips(ctx.payload)) {
     if (decision.kind === "skip") {
       log.info({ ref: decision.ref.slice(0, 200), why: decision.reason }, "change skipped");
       continue;
     }
-    mainBranch ??= await deps.bitbucket.mainBranch(inst, ref).catch(() => undefined);
-    await deployTip(deps, ctx, inst, ref, decision.tip, mainBranch ?? "main");
+    if (authority.allowsBranch && !authority.allowsBranch(decision.tip.branch)) {
+      log.info({ branch: decision.tip.branch.slice(0, 200) }, "change skipped: the branch is not in this site's `branches` (HOIST_DIRECT_SITES_FILE)");
+      continue;
+    }
+    mainBranch ??= await deps.bitbucket.mainBranch(authority.credentials, ref).catch(() => undefined);
+    await deployTip(deps, ctx, authority, ref, decision.tip, mainBranch ?? "main");
   }
 }
 
-async function deployTip(deps: PushHandlerDeps, ctx: PushContext, inst: Installation, ref: SiteRef, tip: BranchTip, mainBranch: string): Promise<void> {
+async function deployTip(deps: PushPipelineDeps, ctx: AuthorisedPush, authority: PushAuthority, ref: SiteRef, tip: BranchTip, mainBranch: string): Promise<void> {
   const log = ctx.log.child({ branch: tip.branch.slice(0, 200), commit: tip.commit });
-  const repoConfig = await loadRepoConfig(deps.bitbucket, inst, ref, tip.commit);
+  const repoConfig = await loadRepoConfig(deps.bitbucket, authority.credentials, ref, tip.commit);
   const productionBranch = repoConfig.ok ? (repoConfig.config.branch ?? mainBranch) : mainBranch;
   const stage = tip.branch === productionBranch ? PRODUCTION : repoConfig.ok && branchOptedIn(repoConfig.config, tip.branch) ? tip.branch : undefined;
   if (!stage) return log.info("change skipped: the site does not deploy this branch (add it to `branches` in hoist.json)");
@@ -68,14 +97,14 @@ async function deployTip(deps: PushHandlerDeps, ctx: PushContext, inst: Installa
     return log.info("redelivery of a push already handled; nothing deployed");
   }
   const host = stageHostLabel(ref, stage);
-  if (!(await deps.sites.claim({ host, siteId, stage, owner: ctx.clientKey }))) {
-    return log.warn({ host }, "push refused: this site belongs to another installation (or its host name is taken)");
+  if (!(await deps.sites.claim({ host, siteId, stage, owner: authority.owner }))) {
+    return log.warn({ host }, "push refused: this site belongs to another installation or direct site (or its host name is taken)");
   }
   const deployId = ulid();
   const record = await deps.records.createQueued({
     siteId,
     deployId,
-    clientKey: ctx.clientKey,
+    clientKey: authority.owner,
     stage,
     branch: tip.branch,
     commit: tip.commit,

@@ -73,7 +73,7 @@ export function webhookRouter(deps: PushHandlerDeps & { addon: Addon; logger: Lo
   return router;
 }
 
-function headerOf(req: Request, name: string): string | undefined {
+export function headerOf(req: Request, name: string): string | undefined {
   const value = req.headers[name];
   const one = Array.isArray(value) ? value[0] : value;
   return one ? one.slice(0, 200) : undefined;

@@ -1,11 +1,11 @@
 import { HoistError } from "../../lambda/core/errors.ts";
-import type { BitbucketClient, BitbucketInstallation, RepoRef } from "../bitbucket/client.ts";
+import type { BitbucketClient, BitbucketCredentials, RepoRef } from "../bitbucket/client.ts";
 import { CONFIG_FILES, parseHoistConfig, type HoistConfig } from "./hoist-config.ts";
 
 export type RepoConfigResult = { ok: true; config: HoistConfig; file?: string } | { ok: false; error: HoistError };
 
 /** Reads the first of hoist.json / hoist.yml / hoist.yaml at the commit; none means defaults. */
-export async function loadRepoConfig(bitbucket: BitbucketClient, inst: BitbucketInstallation, ref: RepoRef, commit: string): Promise<RepoConfigResult> {
+export async function loadRepoConfig(bitbucket: BitbucketClient, inst: BitbucketCredentials, ref: RepoRef, commit: string): Promise<RepoConfigResult> {
   for (const file of CONFIG_FILES) {
     let text: string | undefined;
     try {
