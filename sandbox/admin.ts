@@ -7,6 +7,8 @@ import { param } from "./route-params.ts";
 const workspaceBody = z.object({ slug: z.string(), name: z.string().max(255).optional() });
 const repoBody = z.object({ workspace: z.string(), slug: z.string() });
 const installBody = z.object({ descriptorUrl: z.url(), workspace: z.string() });
+const repoTokenBody = z.object({ scopes: z.array(z.enum(["repository", "repository:write"])).min(1).optional() });
+const repoWebhookBody = z.object({ url: z.url(), secret: z.string().min(1).max(1024).optional(), events: z.array(z.string()).min(1).optional() });
 
 type Handler = (req: Request, res: Response) => Promise<unknown> | unknown;
 
@@ -32,6 +34,14 @@ export function adminRouter(core: SandboxCore): Router {
     res.status(201).json(await core.createRepo(body.workspace, body.slug));
   }));
   router.get("/repos", (_req, res) => res.json(Object.values(core.state.data.repos)));
+  router.post("/repos/:ws/:repo/access-tokens", route((req, res) => {
+    const body = repoTokenBody.parse(req.body ?? {});
+    res.status(201).json({ token: core.createRepoAccessToken(param(req, "ws"), param(req, "repo"), body.scopes) });
+  }));
+  router.post("/repos/:ws/:repo/webhooks", route((req, res) => {
+    const body = repoWebhookBody.parse(req.body);
+    res.status(201).json(core.addRepoWebhook(param(req, "ws"), param(req, "repo"), body));
+  }));
 
   router.get("/installations", (_req, res) => res.json(core.installations()));
   router.post("/installations", route(async (req, res) => {

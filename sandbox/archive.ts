@@ -28,7 +28,7 @@ export function archiveRouter(deps: ArchiveDeps): Router {
   const router = express.Router();
   router.get(/^\/([^/]+)\/([^/]+)\/get\/(.+)\.tar\.gz$/, async (req: Request, res: Response) => {
     const [ws, slug, spec] = [param(req, 0), param(req, 1), param(req, 2)];
-    if (!checkBearer(deps.tokens, deps.state, req, res, ws)) return;
+    if (!checkBearer(deps.tokens, deps.state, req, res, ws, slug)) return;
     const repo = deps.state.repo(ws, slug);
     const gitDir = repo && gitDirOf(deps.state.dataDir, repo);
     const commit = gitDir && (await resolveCommit(gitDir, spec));

@@ -4,6 +4,8 @@ import { installAddon, uninstallAddon } from "./connect-install.ts";
 import { NotFoundError } from "./errors.ts";
 import { type Faults, type FaultsInput, faultsSchema, noFaults } from "./faults.ts";
 import { resolveCommit } from "./git.ts";
+import { createRepoAccessToken, type RepoTokenScope } from "./repo-access-tokens.ts";
+import { addRepoWebhook } from "./repo-webhooks.ts";
 import { createRepo, createWorkspace, gitDirOf } from "./repos.ts";
 import type { BuildStatus, Installation, SandboxState } from "./state.ts";
 import { listStatuses } from "./statuses.ts";
@@ -73,6 +75,17 @@ export class SandboxCore {
 
   async uninstall(clientKey: string): Promise<void> {
     await uninstallAddon(this.installDeps(), clientKey);
+  }
+
+  /** A repository access token (Repository settings → Access tokens), shown once. */
+  createRepoAccessToken(workspace: string, slug: string, scopes?: RepoTokenScope[]): string {
+    return createRepoAccessToken(this.state, workspace, slug, scopes);
+  }
+
+  /** A plain repository webhook (Repository settings → Webhooks); the secret is never shown again. */
+  addRepoWebhook(workspace: string, slug: string, hook: { url: string; secret?: string; events?: string[] }): { uuid: string; url: string; events: string[] } {
+    const { uuid, url, events } = addRepoWebhook(this.state, workspace, slug, hook);
+    return { uuid, url, events };
   }
 
   findInstallation(workspace: string, addonKey: string): Installation {

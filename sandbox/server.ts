@@ -10,6 +10,7 @@ import { errorHandler } from "./error-handler.ts";
 import type { Faults, FaultsInput } from "./faults.ts";
 import { gitRouter } from "./git-routes.ts";
 import { oauthRouter } from "./oauth.ts";
+import type { RepoTokenScope } from "./repo-access-tokens.ts";
 import { repoPageRouter } from "./repo-page.ts";
 import type { BuildStatus, Workspace } from "./state.ts";
 import { SandboxState } from "./state.ts";
@@ -32,6 +33,10 @@ export interface Sandbox {
   createWorkspace(slug: string, name?: string): Workspace;
   /** Creates a bare repo (or returns the existing one); `cloneUrl` takes a plain `git push`. */
   createRepo(workspace: string, repo: string): Promise<Record<string, unknown> & { uuid: string; cloneUrl: string }>;
+  /** Direct mode: a repository access token (Bearer; scopes `repository`, `repository:write`). */
+  createRepoAccessToken(workspace: string, repo: string, scopes?: RepoTokenScope[]): string;
+  /** Direct mode: a plain repository webhook, signed with X-Hub-Signature when given a secret. */
+  addRepoWebhook(workspace: string, repo: string, hook: { url: string; secret?: string; events?: string[] }): { uuid: string; url: string; events: string[] };
   installAddon(descriptorUrl: string, opts: { workspace: string }): Promise<InstallationSummary>;
   uninstallAddon(addonKey: string, opts: { workspace: string }): Promise<void>;
   installations(): InstallationSummary[];
@@ -83,6 +88,8 @@ function programmaticApi(core: SandboxCore, server: Server): Sandbox {
     close: () => closeServer(server),
     createWorkspace: (slug, name) => core.createWorkspace(slug, name),
     createRepo: (workspace, repo) => core.createRepo(workspace, repo),
+    createRepoAccessToken: (workspace, repo, scopes) => core.createRepoAccessToken(workspace, repo, scopes),
+    addRepoWebhook: (workspace, repo, hook) => core.addRepoWebhook(workspace, repo, hook),
     installAddon: (descriptorUrl, { workspace }) => core.install(descriptorUrl, workspace),
     uninstallAddon: (addonKey, { workspace }) => core.uninstall(core.findInstallation(workspace, addonKey).clientKey),
     installations: () => core.installations(),

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import type { Descriptor } from "./descriptor.ts";
 import { accountId, bracedUuid } from "./ids.ts";
+import type { RepoAccessToken } from "./repo-access-tokens.ts";
+import type { RepoWebhook } from "./repo-webhooks.ts";
 import { NotFoundError } from "./errors.ts";
 
 export interface User {
@@ -59,6 +61,10 @@ interface Persisted {
   statuses: Record<string, Record<string, BuildStatus>>;
   /** Shared secrets of uninstalled add-ons by clientKey: a later re-install is signed with them. */
   retiredSecrets?: Record<string, string>;
+  /** Repository access tokens (token → grant); see repo-access-tokens.ts. */
+  repoAccessTokens?: Record<string, RepoAccessToken>;
+  /** Plain repository webhooks by hook uuid (secret included); see repo-webhooks.ts. */
+  repoWebhooks?: Record<string, RepoWebhook>;
 }
 
 /**

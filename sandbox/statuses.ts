@@ -3,6 +3,7 @@ import { z } from "zod";
 import { apiError, checkBearer } from "./bearer-auth.ts";
 import { buildStatusJson, repositoryJson } from "./bitbucket-json.ts";
 import { git, resolveCommit } from "./git.ts";
+import type { RepoTokenScope } from "./repo-access-tokens.ts";
 import { gitDirOf } from "./repos.ts";
 import type { BuildStatus, Repo, SandboxState } from "./state.ts";
 import type { AccessTokens } from "./tokens.ts";
@@ -35,7 +36,7 @@ export function statusesRouter(deps: StatusDeps): Router {
   // Raw file contents at a commit (Bitbucket's `src` endpoint, files only: add-ons read config files with it).
   router.get(/^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/src\/([0-9a-f]{7,40})\/([A-Za-z0-9._-]{1,255})$/, async (req, res) => {
     const [ws, slug, commit, file] = [param(req, 0), param(req, 1), param(req, 2), param(req, 3)];
-    if (!checkBearer(deps.tokens, deps.state, req, res, ws)) return;
+    if (!checkBearer(deps.tokens, deps.state, req, res, ws, slug)) return;
     const repo = deps.state.repo(ws, slug);
     const gitDir = repo && gitDirOf(deps.state.dataDir, repo);
     const text = gitDir && (await git(gitDir, ["show", `${commit}:${file}`]).catch(() => undefined));
@@ -43,7 +44,7 @@ export function statusesRouter(deps: StatusDeps): Router {
     res.type("text/plain").send(text);
   });
   router.post(`${COMMIT_PATH}/statuses/build`, express.json({ limit: "256kb" }), async (req, res) => {
-    const found = await authorisedCommit(deps, req, res);
+    const found = await authorisedCommit(deps, req, res, "repository:write");
     if (!found) return;
     const body = statusBody.safeParse(req.body);
     if (!body.success) return apiError(res, 400, z.prettifyError(body.error));
@@ -65,16 +66,16 @@ export function statusesRouter(deps: StatusDeps): Router {
   return router;
 }
 
-function authorisedRepo(deps: StatusDeps, req: Request, res: Response): Repo | undefined {
+function authorisedRepo(deps: StatusDeps, req: Request, res: Response, scope: RepoTokenScope = "repository"): Repo | undefined {
   const [ws, slug] = [param(req, "ws"), param(req, "repo")];
-  if (!checkBearer(deps.tokens, deps.state, req, res, ws)) return undefined;
+  if (!checkBearer(deps.tokens, deps.state, req, res, ws, slug, scope)) return undefined;
   const repo = deps.state.repo(ws, slug);
   if (!repo) apiError(res, 404, `Repository ${ws}/${slug} not found`);
   return repo;
 }
 
-async function authorisedCommit(deps: StatusDeps, req: Request, res: Response) {
-  const repo = authorisedRepo(deps, req, res);
+async function authorisedCommit(deps: StatusDeps, req: Request, res: Response, scope: RepoTokenScope = "repository") {
+  const repo = authorisedRepo(deps, req, res, scope);
   if (!repo) return undefined;
   const commit = await resolveCommit(gitDirOf(deps.state.dataDir, repo), param(req, "commit"));
   if (!commit) return apiError(res, 404, `Commit ${param(req, "commit")} not found`);

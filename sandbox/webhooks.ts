@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { signAddonRequest } from "./connect-jwt.ts";
 import { addonUrl } from "./descriptor.ts";
 import type { Faults } from "./faults.ts";
+import { repoWebhookHeaders, repoWebhooksFor } from "./repo-webhooks.ts";
 import type { Installation, SandboxState } from "./state.ts";
 
 /** Bitbucket's documented delivery rules. */
@@ -21,8 +22,11 @@ export interface DeliveryAttempt {
 export interface DeliveryRecord {
   requestUuid: string;
   event: string;
+  /** Add-on deliveries: the installation. Empty for repository webhooks. */
   clientKey: string;
   addonKey: string;
+  /** Repository webhook deliveries: the hook (X-Hook-UUID). */
+  hookUuid?: string;
   url: string;
   repository: string;
   outcome: "pending" | "delivered" | "failed" | "dropped";
@@ -38,7 +42,8 @@ export interface WebhookDeps {
 }
 
 /**
- * Sends webhook events to every installed add-on that subscribed to them.
+ * Sends webhook events to every installed add-on that subscribed to them (JWT-signed) and to
+ * the repository's own webhooks (X-Hub-Signature when the hook has a secret).
  * Deliveries run in the background (a push never waits for an add-on) and each is
  * recorded, attempts included, for tests and the admin API to inspect.
  */
@@ -57,9 +62,19 @@ export class WebhookDispatcher {
         const requestUuid = randomUUID();
         const copies = this.deps.faults().webhooks.duplicate ? 2 : 1;
         for (let i = 0; i < copies; i++) {
-          const record = this.newRecord(installation, event, url, repository, requestUuid, body);
-          this.track(this.deliver(installation, record, body));
+          const record = this.newRecord({ clientKey: installation.clientKey, addonKey: installation.addonKey }, event, url, repository, requestUuid, body);
+          const log = this.deps.log.child({ requestUuid, event, clientKey: installation.clientKey });
+          this.track(this.deliver(record, body, log, () => ({ authorization: `JWT ${this.addonJwt(installation, record)}` })));
         }
+      }
+    }
+    for (const hook of repoWebhooksFor(this.deps.state, repository, event)) {
+      const requestUuid = randomUUID();
+      const copies = this.deps.faults().webhooks.duplicate ? 2 : 1;
+      for (let i = 0; i < copies; i++) {
+        const record = this.newRecord({ clientKey: "", addonKey: "", hookUuid: hook.uuid }, event, hook.url, repository, requestUuid, body);
+        const log = this.deps.log.child({ requestUuid, event, hookUuid: hook.uuid });
+        this.track(this.deliver(record, body, log, () => repoWebhookHeaders(hook, body)));
       }
     }
   }
@@ -77,12 +92,11 @@ export class WebhookDispatcher {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  private newRecord(inst: Installation, event: string, url: string, repository: string, requestUuid: string, body: string) {
+  private newRecord(to: Pick<DeliveryRecord, "clientKey" | "addonKey" | "hookUuid">, event: string, url: string, repository: string, requestUuid: string, body: string) {
     const record: DeliveryRecord = {
       requestUuid,
       event,
-      clientKey: inst.clientKey,
-      addonKey: inst.addonKey,
+      ...to,
       url,
       repository,
       outcome: "pending",
@@ -105,8 +119,7 @@ export class WebhookDispatcher {
     done.finally(() => this.inFlight.delete(done));
   }
 
-  private async deliver(inst: Installation, record: DeliveryRecord, body: string): Promise<void> {
-    const log = this.deps.log.child({ requestUuid: record.requestUuid, event: record.event, clientKey: inst.clientKey });
+  private async deliver(record: DeliveryRecord, body: string, log: Logger, authHeaders: () => Record<string, string>): Promise<void> {
     if (record.payloadBytes > MAX_PAYLOAD_BYTES) {
       record.outcome = "dropped";
       log.warn({ bytes: record.payloadBytes }, "webhook payload over 256 KB: dropped, as Bitbucket does");
@@ -114,7 +127,7 @@ export class WebhookDispatcher {
     }
     const maxAttempts = this.deps.faults().webhooks.noRetries ? 1 : MAX_ATTEMPTS;
     for (let number = 1; number <= maxAttempts; number++) {
-      const attempt = await this.attempt(inst, record, body, number);
+      const attempt = await this.attempt(record, body, number, authHeaders());
       record.attempts.push(attempt);
       log.info({ attempt: number, status: attempt.status, error: attempt.error, ms: attempt.ms }, "webhook attempt");
       const retryable = attempt.status === null || attempt.status >= 500;
@@ -126,9 +139,9 @@ export class WebhookDispatcher {
     record.outcome = "failed";
   }
 
-  private async attempt(inst: Installation, record: DeliveryRecord, body: string, number: number): Promise<DeliveryAttempt> {
-    const started = Date.now();
-    const token = signAddonRequest({
+  /** A fresh JWT per attempt, as Bitbucket signs each add-on request. */
+  private addonJwt(inst: Installation, record: DeliveryRecord): string {
+    return signAddonRequest({
       clientKey: inst.clientKey,
       sharedSecret: inst.sharedSecret,
       method: "POST",
@@ -136,6 +149,10 @@ export class WebhookDispatcher {
       baseUrl: inst.descriptor.baseUrl,
       skewSeconds: this.deps.faults().clockSkewSeconds,
     });
+  }
+
+  private async attempt(record: DeliveryRecord, body: string, number: number, authHeaders: Record<string, string>): Promise<DeliveryAttempt> {
+    const started = Date.now();
     try {
       const res = await fetch(record.url, {
         method: "POST",
@@ -147,7 +164,7 @@ export class WebhookDispatcher {
           "x-event-key": record.event,
           "x-request-uuid": record.requestUuid,
           "x-attempt-number": String(number),
-          authorization: `JWT ${token}`,
+          ...authHeaders,
         },
       });
       await res.body?.cancel(); // the answer's body means nothing to Bitbucket
