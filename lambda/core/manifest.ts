@@ -21,6 +21,8 @@ export const ManifestFileSchema = z.object({
   contentEncoding: z.enum(["gzip"]).optional(),
   cacheControl: z.string(),
   blobKey: z.string(),
+  /** Large files only: sha256 of each 8 MiB piece of the original bytes, so a redeploy can skip unchanged files unread-twice. */
+  chunks: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
 });
 export type ManifestFile = z.infer<typeof ManifestFileSchema>;
 

@@ -1,4 +1,5 @@
-import { CopyObjectCommand, DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { createGunzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Readable } from "node:stream";
 import { blobKey } from "../core/manifest.ts";
@@ -69,6 +70,27 @@ export class BlobStore {
       this.inFlight.delete(key);
     }
     return { key, uploadedBytes: body.length, reused: false };
+  }
+
+  /** The first `bytes` of a stored file's ORIGINAL bytes (decoded when stored gzip'd). */
+  async *readOriginal(file: { blobKey: string; contentEncoding?: "gzip" }, bytes: number): AsyncGenerator<Buffer> {
+    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: file.blobKey }), { abortSignal: this.signal });
+    const stored = out.Body as Readable;
+    const original: Readable = file.contentEncoding === "gzip" ? stored.pipe(createGunzip()) : stored;
+    if (file.contentEncoding === "gzip") stored.on("error", (err) => original.destroy(err));
+    let left = bytes;
+    try {
+      for await (const chunk of original as AsyncIterable<Buffer>) {
+        const piece = chunk.length > left ? chunk.subarray(0, left) : chunk;
+        left -= piece.length;
+        yield piece;
+        if (left === 0) break;
+      }
+    } finally {
+      original.destroy();
+      stored.destroy();
+    }
+    if (left > 0) throw new Error(`stored blob ${file.blobKey} is shorter than its manifest says`);
   }
 
   /**

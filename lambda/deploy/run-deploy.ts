@@ -92,13 +92,13 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
   const url = stageUrl(ref, record.stage, config.sitesDomain);
   try {
     log.info(`Deploying ${record.commit.slice(0, 12)} of ${record.branch} (attempt ${record.attempt ?? 1})`);
-    const known = await knownBlobs(clients.s3, config.buckets.sites, sites, staged.siteId, logger);
+    const known = await knownBlobs(clients.s3, config.buckets.sites, sites, staged.siteId, record.stage, logger);
     const object = await clients.s3.send(new GetObjectCommand({ Bucket: staged.bucket, Key: staged.key }), { abortSignal: watchdog.signal });
     archiveBytes = object.ContentLength;
     if (archiveBytes !== undefined && archiveBytes > config.limits.maxArchiveBytes) {
       throw new HoistError("limits.archive_too_large", `The archive is ${archiveBytes} bytes compressed; the limit is ${config.limits.maxArchiveBytes}. Make the site smaller or raise HOIST_MAX_ARCHIVE_BYTES.`, { limit: config.limits.maxArchiveBytes });
     }
-    const blobs = new BlobStore(clients.s3, config.buckets.sites, staged.siteId, known, watchdog.signal);
+    const blobs = new BlobStore(clients.s3, config.buckets.sites, staged.siteId, known.sizes, watchdog.signal);
     const stored = await storeArchive({
       body: object.Body as Readable,
       blobs,
@@ -109,6 +109,7 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       counters,
       meter,
       deployId: staged.deployId,
+      previousFiles: known.previousFiles,
     });
     watchdog.signal.throwIfAborted();
     const settings = record.settings ?? (stored.settingsFile ? parseSiteSettings(stored.settingsFile.name, stored.settingsFile.text) : {});

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Transform, type Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { promisify } from "node:util";
 import { createGzip, gzip as gzipCallback } from "node:zlib";
 import type { ReadEntry } from "tar";
@@ -10,6 +10,7 @@ import { MAX_SETTINGS_BYTES, SETTINGS_FILES } from "../core/site-settings.ts";
 import { readArchive, type ArchiveMeter } from "./archive-reader.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { Budget, TaskGroup } from "./budget.ts";
+import { CHUNK_BYTES, ChunkHasher } from "./chunk-hasher.ts";
 import { cacheControlFor } from "./cache-control.ts";
 import { contentTypeFor, shouldCompress } from "./content-type.ts";
 import { checkEntryPath, checkPathSafety, NameRegistry, splitTopFolder } from "./entry-path.ts";
@@ -51,6 +52,8 @@ export type StoreInput = {
   counters: StoreCounters;
   meter: ArchiveMeter;
   deployId: string;
+  /** The stage's live deploy's files by path: large files are compared against them piece by piece. */
+  previousFiles?: ReadonlyMap<string, ManifestFile>;
 };
 
 export type StoredArchive = {
@@ -85,7 +88,8 @@ export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
       if (top !== topFolder || (rest === "" && entry.type !== "Directory")) {
         throw new HoistError("archive.no_top_folder", `The archive's entries are not all inside one top folder (${quotePath(entry.path)} is outside ${quotePath(`${topFolder}/`)}). Deploy an archive made by git archive or Bitbucket's download, which wrap everything in one folder.`);
       }
-      const kind = classify(entry);
+      // Messages name the path as it is in the repository, without the archive's top folder.
+      const kind = classify(entry, rest || entry.path);
       const path = checkEntryPath(rest, { maxPathDepth: limits.maxPathDepth, maxKeyBytes: MAX_KEY_BYTES });
       if (kind === "directory" || path === "") {
         entry.resume();
@@ -130,7 +134,7 @@ export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
         const release = await budget.acquire(Math.min(entry.size, IN_FLIGHT_BYTES / 2));
         try {
           largeCount += 1;
-          files[sitePath] = await storeLarge(input, sitePath, entry, `${input.deployId}/${largeCount}`, { contentType, cacheControl, compress });
+          files[sitePath] = await storeLarge(input, sitePath, entry, `${input.deployId}/${largeCount}`, { contentType, cacheControl, compress }, input.previousFiles?.get(sitePath));
         } finally {
           release();
         }
@@ -161,8 +165,8 @@ async function readSettings(entry: ReadEntry, path: string): Promise<string> {
 
 type EntryKind = "file" | "directory";
 
-function classify(entry: ReadEntry): EntryKind {
-  const shown = quotePath(entry.path);
+function classify(entry: ReadEntry, displayPath: string): EntryKind {
+  const shown = quotePath(displayPath);
   switch (entry.type) {
     case "File":
     case "OldFile":
@@ -228,46 +232,99 @@ async function storeSmall(input: StoreInput, body: { bytes: Buffer; hash: string
   return { hash: body.hash, size: body.bytes.length, storedSize: stored.length, contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl, blobKey: put.key };
 }
 
-async function storeLarge(input: StoreInput, path: string, entry: ReadEntry, tempName: string, traits: FileTraits): Promise<ManifestFile> {
-  const hash = createHash("sha256");
-  let size = 0;
-  const tap = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      size += chunk.length;
-      if (size > input.limits.maxFileBytes) {
-        done(new HoistError("limits.file_too_large", `${quotePath(path)} is larger than the ${input.limits.maxFileBytes}-byte limit per file.`, { limit: input.limits.maxFileBytes }));
-        return;
-      }
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
+/**
+ * A file too large to hold: streamed to storage while it is hashed. On a redeploy, when the
+ * stage's live deploy had a file at this path of the same size, the file is first compared piece
+ * by piece (CHUNK_BYTES, one piece held at most) against that file's piece hashes: if every piece
+ * matches, the old blob is reused and nothing is uploaded; at the first piece that differs, the
+ * upload starts with the old file's matching prefix (read back from storage) and goes on with the
+ * new bytes.
+ */
+async function storeLarge(input: StoreInput, path: string, entry: ReadEntry, tempName: string, traits: FileTraits, previous: ManifestFile | undefined): Promise<ManifestFile> {
   const contentEncoding = traits.compress ? ("gzip" as const) : undefined;
-  (entry as unknown as Readable).on("error", (err: Error) => tap.destroy(err));
-  entry.pipe(tap as unknown as NodeJS.WritableStream);
-  const body: Readable = traits.compress ? tap.pipe(createGzip({ level: 6 })) : tap;
-  if (traits.compress) tap.on("error", (err) => body.destroy(err));
-  // When the body fails (a limit, a cut-off archive), that is the reason to report: the upload's
-  // own error is only its consequence (or a failed multipart abort, which s3rver does not support).
-  let bodyFailure: unknown;
-  tap.on("error", (err) => {
-    bodyFailure ??= err;
+  const source = (entry as unknown as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  let size = 0;
+  const next = async (): Promise<Buffer | undefined> => {
+    const { value, done } = await source.next();
+    if (done) return undefined;
+    size += value.length;
+    if (size > input.limits.maxFileBytes) {
+      throw new HoistError("limits.file_too_large", `${quotePath(path)} is larger than the ${input.limits.maxFileBytes}-byte limit per file.`, { limit: input.limits.maxFileBytes });
+    }
+    return value;
+  };
+
+  const comparable = previous?.chunks !== undefined && previous.size === entry.size && previous.contentEncoding === contentEncoding && previous.chunks.length === Math.ceil(entry.size / CHUNK_BYTES);
+  let differs = !comparable;
+  const hasher = new ChunkHasher((index, hash) => {
+    if (previous?.chunks?.[index] !== hash) differs = true;
   });
+  // Bytes read but not yet uploaded, starting at offset `heldFrom` of the file.
+  let held: Buffer[] = [];
+  let heldFrom = 0;
+  let ended = false;
+  while (!differs) {
+    const chunk = await next();
+    if (!chunk) {
+      ended = true;
+      break;
+    }
+    const finishedUpTo = hasher.update(chunk);
+    held.push(chunk);
+    if (!differs && finishedUpTo > 0) {
+      // Every piece so far matched: what precedes the last boundary need not be kept.
+      heldFrom = hasher.chunks.length * CHUNK_BYTES;
+      held = finishedUpTo < chunk.length ? [chunk.subarray(finishedUpTo)] : [];
+    }
+  }
   let digest: string | undefined;
+  if (ended) {
+    digest = hasher.digest();
+    if (!differs && previous && digest === previous.hash) {
+      if (size !== entry.size) throw truncated(path);
+      tally(input.counters, size, previous.storedSize, 0, true, contentEncoding);
+      return { ...previous, contentType: traits.contentType, cacheControl: traits.cacheControl };
+    }
+  }
+
+  let bodyFailure: unknown;
+  const blobs = input.blobs;
+  async function* bytes(): AsyncGenerator<Buffer> {
+    try {
+      if (heldFrom > 0 && previous) yield* blobs.readOriginal(previous, heldFrom);
+      const kept = held;
+      held = [];
+      yield* kept;
+      for (let chunk = ended ? undefined : await next(); chunk; chunk = await next()) {
+        hasher.update(chunk);
+        yield chunk;
+      }
+    } catch (err) {
+      // The body's failure (a limit, a cut-off archive) is the reason to report: the upload's
+      // own error is only its consequence (or a failed multipart abort, which s3rver lacks).
+      bodyFailure ??= err;
+      throw err;
+    }
+  }
+  const raw = Readable.from(bytes(), { objectMode: false });
+  const body: Readable = traits.compress ? raw.pipe(createGzip({ level: 6 })) : raw;
+  if (traits.compress) raw.on("error", (err) => body.destroy(err));
   let put: Awaited<ReturnType<BlobStore["putStream"]>>;
   try {
-    put = await input.blobs.putStream(tempName, body, { contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl }, () => {
-      digest ??= hash.digest("hex");
+    put = await blobs.putStream(tempName, body, { contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl }, () => {
+      digest ??= hasher.digest();
       return digest;
     });
   } catch (err) {
     throw bodyFailure ?? err;
   }
-  if (size !== entry.size) {
-    throw new HoistError("archive.truncated", `${quotePath(path)} is shorter than its tar header declares: the archive is cut off. Push again.`);
-  }
+  if (size !== entry.size) throw truncated(path);
   tally(input.counters, size, put.storedBytes, put.uploadedBytes, put.reused, contentEncoding);
-  return { hash: digest!, size, storedSize: put.storedBytes, contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl, blobKey: put.key };
+  return { hash: digest!, size, storedSize: put.storedBytes, contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl, blobKey: put.key, chunks: hasher.chunks };
+}
+
+function truncated(path: string): HoistError {
+  return new HoistError("archive.truncated", `${quotePath(path)} is shorter than its tar header declares: the archive is cut off. Push again.`);
 }
 
 function tally(c: StoreCounters, original: number, stored: number, uploaded: number, reused: boolean, encoding?: "gzip"): void {

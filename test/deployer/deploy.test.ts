@@ -125,16 +125,40 @@ describe("a realistic site", () => {
     const { record } = await deploy(world, ref, archive);
     expect(record.status).toBe("succeeded");
     expect(record.stats).toMatchObject({ files: Object.keys(files).length, reusedBlobs: Object.keys(files).length, uploadedBlobs: 0 });
-    // Small files cost no request at all. Streamed (large) files learn their hash only at the end,
-    // so they pass through a temp key once more and are then dropped, never stored twice.
+    // Small files cost no request at all; large ones are compared piece by piece with the live
+    // deploy's file at the same path and, being unchanged, are not sent at all.
     const manifest = await readManifest(world.clients.s3, world.config.buckets.sites, record.manifestKey!);
     const streamed = Object.values(manifest.files).filter((f) => f.size > SMALL_FILE_BYTES);
     expect(streamed).toHaveLength(2);
-    expect(record.stats!.uploadedBytes).toBe(streamed.reduce((n, f) => n + f.storedSize, 0));
+    expect(record.stats!.uploadedBytes).toBe(0);
     expect(await listKeys(world, `sites/${record.siteId}/uploads/`)).toEqual([]);
     expect((await liveStage(world, ref))?.liveDeployId).toBe(record.deployId);
     expect(record.deployId).not.toBe(firstDeployId);
     expect(await servingDifferences(world, ref, files)).toEqual([]);
+  });
+});
+
+describe("large files on redeploy", () => {
+  const ref: SiteRef = { workspace: "acme", repo: "videos" };
+  const video = randomBytes(SMALL_FILE_BYTES + 5 * 1024 * 1024); // 21 MiB: three 8 MiB pieces
+  const log = Buffer.from(text("GET /index.html 200 1234 - a request line of a long access log", 400_000)); // compressible, > 16 MiB
+
+  it("sends only what changed: an edit in the third piece uploads the file again, spliced with the stored prefix", async () => {
+    expect(log.length).toBeGreaterThan(SMALL_FILE_BYTES);
+    const first = await deploy(world, ref, siteArchive({ "index.html": "<h1>v1</h1>", "media/clip.mp4": video, "logs/access.log": log }));
+    expect(first.record.status).toBe("succeeded");
+
+    const video2 = Buffer.from(video);
+    video2.write("edited!", 17 * 1024 * 1024); // inside the third 8 MiB piece
+    const log2 = Buffer.concat([log.subarray(0, 9 * 1024 * 1024), Buffer.from("EDITED"), log.subarray(9 * 1024 * 1024 + 6)]); // second piece
+    const second = await deploy(world, ref, siteArchive({ "index.html": "<h1>v1</h1>", "media/clip.mp4": video2, "logs/access.log": log2 }));
+    expect(second.record.status).toBe("succeeded");
+    expect(second.record.stats).toMatchObject({ uploadedBlobs: 2, reusedBlobs: 1 });
+    expect(await servingDifferences(world, ref, { "index.html": "<h1>v1</h1>", "media/clip.mp4": video2, "logs/access.log": log2 })).toEqual([]);
+
+    const third = await deploy(world, ref, siteArchive({ "index.html": "<h1>v1</h1>", "media/clip.mp4": video2, "logs/access.log": log2 }));
+    expect(third.record.stats).toMatchObject({ uploadedBlobs: 0, reusedBlobs: 3, uploadedBytes: 0 });
+    expect(await listKeys(world, `sites/${third.record.siteId}/uploads/`)).toEqual([]);
   });
 });
 
