@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EMBEDDED_CREDENTIALS } from "../lambda/core/aws.ts";
 import { configToEnv, type Config } from "../lambda/core/config.ts";
+import { DeployRecords } from "../lambda/core/deploy-records.ts";
 import type { Logger } from "../lambda/core/log.ts";
 import { createHoistApp, type AppOptions, type HoistApp } from "./app.ts";
 import { openBackend, type Backend } from "./backend/open.ts";
@@ -43,7 +44,8 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
       const delay = opts.lambdaRetryDelaysMs ?? 1000;
       lambda = new LocalLambda({ env, timeoutSeconds: cfg.lambdaTimeoutSeconds, logger, retryDelaysMs: [delay, delay * 2] });
       lambda.prewarm();
-      trigger = connectStagingTrigger({ backend: backend.embedded, lambda, s3: backend.clients.s3, config: cfg, logger });
+      const records = new DeployRecords(backend.clients.db, cfg.tables.deploys);
+      trigger = connectStagingTrigger({ backend: backend.embedded, lambda, s3: backend.clients.s3, records, config: cfg, logger });
     }
     const hoist = await createHoistApp({ config: cfg, clients: backend.clients, logger, embedded: Boolean(backend.embedded), options: opts.app, directSites });
     server.on("request", hoist.app);

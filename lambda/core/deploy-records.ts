@@ -249,6 +249,39 @@ export class DeployRecords {
   }
 
   /**
+   * Ends a deploy whose runs were all killed before they could record anything (Lambda stops a
+   * function at its deadline; a crash does the same): `running`, its lease long past, nobody left
+   * to finish it. Returns false when it ended or was re-claimed meanwhile.
+   */
+  async expireAbandoned(siteId: string, deployId: string, opts: { now?: number; graceMs?: number } = {}): Promise<boolean> {
+    const now = opts.now ?? Date.now();
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          UpdateExpression: "SET #status = :timedOut, reason = :reason, reasonMessage = :msg, finishedAt = :finished REMOVE leaseExpiresAt",
+          ConditionExpression: "#status = :running AND leaseExpiresAt < :before",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: {
+            ":timedOut": "timed_out",
+            ":reason": "deploy.timed_out",
+            ":msg":
+              "The deployer was stopped at its function's time limit before it could record how far it got, and its retries were stopped too. The live site is unchanged. Deploy fewer or smaller files, or raise the function timeout (HOIST_LAMBDA_TIMEOUT).",
+            ":finished": new Date(now).toISOString(),
+            ":running": "running",
+            ":before": now - (opts.graceMs ?? 0),
+          },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
    * Ends a deploy that never started running (a failed archive fetch, a newer push waiting
    * behind it). Returns false if it had already left `queued`.
    */

@@ -79,6 +79,20 @@ describe("deploy records", () => {
     expect(await records.finish(d.siteId, d.deployId, "retry", { status: "succeeded" })).toBe(true);
   });
 
+  it("a deploy every run of which was killed is ended as timed out, but only once its lease (and grace) has passed", async () => {
+    const d = await newDeploy();
+    const now = Date.now();
+    await records.claim(d.siteId, d.deployId, { runId: "killed", leaseMs: 1000, now });
+    expect(await records.expireAbandoned(d.siteId, d.deployId, { now: now + 500 })).toBe(false);
+    expect(await records.expireAbandoned(d.siteId, d.deployId, { now: now + 2000, graceMs: 5000 })).toBe(false);
+    expect((await records.get(d.siteId, d.deployId))?.status).toBe("running");
+    expect(await records.expireAbandoned(d.siteId, d.deployId, { now: now + 2000 })).toBe(true);
+    expect(await records.get(d.siteId, d.deployId)).toMatchObject({ status: "timed_out", reason: "deploy.timed_out" });
+    // Ended once: a late run can neither re-claim nor end it again.
+    expect(await records.claim(d.siteId, d.deployId, { runId: "late", leaseMs: 1000, now: now + 3000 })).toBeNull();
+    expect(await records.expireAbandoned(d.siteId, d.deployId, { now: now + 3000 })).toBe(false);
+  });
+
   it("finish with another run's id writes nothing; a finished deploy cannot be claimed or finished again", async () => {
     const d = await newDeploy();
     await records.claim(d.siteId, d.deployId, { runId: "mine", leaseMs: 60_000 });

@@ -11,7 +11,7 @@ import { parseSiteId, PRODUCTION, siteId, stageUrl } from "../../lambda/core/sit
 import { LOCAL_TIMEOUT_METADATA, stagingKey } from "../../lambda/core/staging.ts";
 import { openBackend } from "../backend/open.ts";
 import { LocalLambda } from "../local-lambda/runner.ts";
-import { connectStagingTrigger, s3Event } from "../local-lambda/trigger.ts";
+import { connectStagingTrigger, expireIfAbandoned, s3Event } from "../local-lambda/trigger.ts";
 import { stageArchive } from "../staging/stage-archive.ts";
 
 export type DeployArgs = {
@@ -61,7 +61,7 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
   const workerEnv = { ...configToEnv(backend.config), ...(backend.embedded ? { AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey } : {}) };
   const lambda = new LocalLambda({ env: workerEnv, timeoutSeconds: args.timeoutSeconds, logger, retryDelaysMs: [500, 1000] });
   lambda.prewarm();
-  const trigger = backend.embedded?.owner ? connectStagingTrigger({ backend: backend.embedded, lambda, s3: clients.s3, config: backend.config, logger }) : undefined;
+  const trigger = backend.embedded?.owner ? connectStagingTrigger({ backend: backend.embedded, lambda, s3: clients.s3, records, config: backend.config, logger }) : undefined;
 
   let runnerDone: Promise<unknown> | undefined;
   let runnerGaveUp = false;
@@ -87,7 +87,11 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
       });
       if (!trigger) {
         // No notification reaches this process: invoke as S3 would (real S3 URL-encodes keys in events).
-        runnerDone = lambda.invokeAsync(s3Event({ eventName: "ObjectCreated:Put", bucket: backend.config.buckets.staging, key, size: bytes }, { encodeKey: !backend.embedded }), args.timeoutSeconds);
+        runnerDone = lambda
+          .invokeAsync(s3Event({ eventName: "ObjectCreated:Put", bucket: backend.config.buckets.staging, key, size: bytes }, { encodeKey: !backend.embedded }), args.timeoutSeconds)
+          .then(async (outcome) => {
+            if (!outcome.ok) await expireIfAbandoned(records, key);
+          });
       }
     } catch (err) {
       const reason = isHoistError(err) ? err.code : "fetch.failed";

@@ -1,7 +1,9 @@
 import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { Config } from "../../lambda/core/config.ts";
 import type { Logger } from "../../lambda/core/log.ts";
-import { LOCAL_TIMEOUT_METADATA } from "../../lambda/core/staging.ts";
+import type { DeployRecords } from "../../lambda/core/deploy-records.ts";
+import { siteId } from "../../lambda/core/site.ts";
+import { LOCAL_TIMEOUT_METADATA, parseStagingKey } from "../../lambda/core/staging.ts";
 import type { EmbeddedBackend, S3ObjectCreated } from "../backend/embedded.ts";
 import type { LocalLambda } from "./runner.ts";
 
@@ -16,14 +18,17 @@ export type StagingTrigger = {
   disconnect(): void;
 };
 
-export function connectStagingTrigger(deps: { backend: EmbeddedBackend; lambda: LocalLambda; s3: S3Client; config: Config; logger: Logger }): StagingTrigger {
+export function connectStagingTrigger(deps: { backend: EmbeddedBackend; lambda: LocalLambda; s3: S3Client; records: DeployRecords; config: Config; logger: Logger }): StagingTrigger {
   const running = new Map<string, Promise<void>>();
   const onCreated = (created: S3ObjectCreated) => {
     if (created.bucket !== deps.config.buckets.staging || !created.key.endsWith(".tar.gz")) return;
     const run = (async () => {
       const timeout = await functionTimeoutFor(deps.s3, created, deps.config);
       const outcome = await deps.lambda.invokeAsync(s3Event(created), timeout);
-      if (!outcome.ok) deps.logger.error({ key: created.key, error: outcome.error }, "deployer failed after Lambda-style retries");
+      if (!outcome.ok) {
+        deps.logger.error({ key: created.key, error: outcome.error }, "deployer failed after Lambda-style retries");
+        await expireIfAbandoned(deps.records, created.key);
+      }
     })().catch((err) => deps.logger.error({ err, key: created.key }, "could not invoke the local deployer"));
     running.set(created.key, run);
     void run.finally(() => {
@@ -35,6 +40,16 @@ export function connectStagingTrigger(deps: { backend: EmbeddedBackend; lambda: 
     settled: (key) => running.get(key),
     disconnect: () => deps.backend.events.off("objectCreated", onCreated),
   };
+}
+
+/**
+ * Every attempt was killed (the deadline, a crash) before the deploy recorded an outcome: say so
+ * on the record, as Lambda's on-failure destination would let an operator do, instead of leaving
+ * it "running" forever.
+ */
+export async function expireIfAbandoned(records: DeployRecords, key: string): Promise<void> {
+  const staged = parseStagingKey(key);
+  if (staged) await records.expireAbandoned(siteId(staged), staged.deployId);
 }
 
 /** `hoist deploy --timeout` stands in for a per-function timeout by tagging the staged object. */

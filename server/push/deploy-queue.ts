@@ -38,6 +38,9 @@ export type DeployQueueDeps = {
   pollMs?: number;
 };
 
+/** How long after a run's lease passes before its deploy counts as abandoned (Lambda retries within ~3 min). */
+const ABANDONED_AFTER_MS = 4 * 60_000;
+
 export class DeployQueue {
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -100,6 +103,13 @@ export class DeployQueue {
     for (;;) {
       const current = await this.deps.records.get(record.siteId, record.deployId);
       if (!current || FINAL_STATUSES.includes(current.status)) return current;
+      // Every Lambda attempt was killed without a word: Lambda's async retries come within about
+      // three minutes of a failure, each re-claiming the deploy; after that nobody will end it.
+      const abandoned = current.status === "running" && (current.leaseExpiresAt ?? Number.POSITIVE_INFINITY) < Date.now() - ABANDONED_AFTER_MS;
+      if (abandoned && (await this.deps.records.expireAbandoned(record.siteId, record.deployId, { graceMs: ABANDONED_AFTER_MS }))) {
+        log.error("every deployer attempt was killed before recording an outcome; marked timed out");
+        return this.deps.records.get(record.siteId, record.deployId);
+      }
       if (Date.now() > until) {
         log.error({ status: current.status }, "the deployer did not finish this deploy in time");
         if (current.status === "queued") {
