@@ -101,6 +101,7 @@ export async function createHoistApp(deps: {
       sites,
       dedupe,
       queue,
+      isDirectSite: (siteId) => direct.has(siteId),
       onWork,
     }),
   );

@@ -21,6 +21,10 @@ export class DirectSites {
     return this.byId.size;
   }
 
+  has(siteId: string): boolean {
+    return this.byId.has(siteId);
+  }
+
   find(ref: SiteRef): DirectSite | undefined {
     return this.byId.get(`${ref.workspace}/${ref.repo}`);
   }

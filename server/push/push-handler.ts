@@ -52,16 +52,24 @@ export type PushPipelineDeps = {
 export type PushHandlerDeps = PushPipelineDeps & {
   installations: Installations;
   verifier: InstallVerifier;
+  /**
+   * Sites the operator configured for direct mode: Connect pushes for them are skipped, so who
+   * owns such a site never depends on which of the two webhooks arrived first.
+   */
+  isDirectSite?: (siteId: string) => boolean;
 };
 
 export async function handlePush(deps: PushHandlerDeps, ctx: PushContext): Promise<void> {
   const { log } = ctx;
   const inst = await activeInstallation(deps, ctx.clientKey);
   if (!inst) return log.warn("push ignored: the installation is uninstalled or not verified");
+  const ref = siteRefOf(ctx.payload.repository.full_name);
   const payloadWorkspace = ctx.payload.repository.workspace?.uuid;
   if (inst.workspaceUuid && payloadWorkspace && payloadWorkspace !== inst.workspaceUuid) {
-    const ref = siteRefOf(ctx.payload.repository.full_name);
     return log.warn({ siteId: ref ? siteIdOf(ref) : undefined }, "push ignored: the repository is not in the installation's workspace");
+  }
+  if (ref && deps.isDirectSite?.(siteIdOf(ref))) {
+    return log.info({ siteId: siteIdOf(ref) }, "push ignored: this repository deploys in direct mode (HOIST_DIRECT_SITES_FILE), not through the Connect app");
   }
   await handleAuthorisedPush(deps, ctx, { owner: ctx.clientKey, credentials: inst });
 }
