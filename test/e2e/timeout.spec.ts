@@ -32,7 +32,7 @@ test("a site too big for the function timeout times out with progress and the li
     const panel = await openRepoPage(page, stack.hoist.sandboxUrl, repo.workspace, repo.slug);
     const row = panel.row("Add every photo at full size");
     await expect(row.getByText("Timed out", { exact: true })).toBeVisible();
-    await expect(row).toContainText(/Timed out after [23]\.\d s at \d+% \([\d,]+ of [\d,]+ files\)/);
+    await expect(row).toContainText(/Timed out after [23]\.\d s at \d+% of the archive \([\d,]+ of [\d,]+ files seen were stored\)/);
     const detail = await expandRow(row);
     const why = detail.getByRole("region", { name: "Why this deploy timed out" });
     await expect(why).toContainText(/Limit hit: function timeout 4 s \(stopped at [23]\.\d s\)\./);

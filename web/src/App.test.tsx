@@ -78,10 +78,10 @@ describe("the deploy panel", () => {
     renderApp();
     await ready();
     const timedOut = byStatus("timed_out");
-    expect(row(timedOut).textContent).toContain("Timed out after 58 s at 61% (12,034 of 19,700 files)");
+    expect(row(timedOut).textContent).toContain("Timed out after 58 s at 61% of the archive (12,034 of 19,700 files seen were stored)");
     await expand(timedOut);
     const why = await screen.findByRole("region", { name: "Why this deploy timed out" });
-    expect(why.textContent).toContain("Timed out after 58 s at 61% (12,034 of 19,700 files)");
+    expect(why.textContent).toContain("Timed out after 58 s at 61% of the archive (12,034 of 19,700 files seen were stored)");
     expect(why.textContent).toContain("Limit hit: function timeout 60 s (stopped at 58 s).");
     expect(why.textContent).toContain("Read 402 MB of the 655 MB archive (61%).");
     expect(why.textContent).toContain("Shrink the site");

@@ -10,6 +10,10 @@ describe("timeoutHeadline", () => {
     const d = { durationMs: 60_000, progress: { filesDone: 12_034, filesSeen: 19_700, bytesDone: 0, bytesSeen: 0, archiveBytesRead: 0, elapsedMs: 58_400 } };
     expect(timeoutHeadline(d)).toBe("Timed out after 58 s at 61% (12,034 of 19,700 files)");
   });
+  it("measures how far it got by the archive read when the archive size is known", () => {
+    const d = { progress: { filesDone: 900, filesSeen: 950, bytesDone: 0, bytesSeen: 0, archiveBytesRead: 26, archiveBytes: 100, elapsedMs: 3_400 } };
+    expect(timeoutHeadline(d)).toBe("Timed out after 3.4 s at 26% of the archive (900 of 950 files seen were stored)");
+  });
   it("falls back to the duration, and to no numbers at all", () => {
     expect(timeoutHeadline({ durationMs: 61_000 })).toBe("Timed out after 1 min 1 s");
     expect(timeoutHeadline({})).toBe("Timed out");

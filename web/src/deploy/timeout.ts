@@ -5,14 +5,20 @@ import { formatDuration } from "../format/duration.ts";
 import { percentOf } from "../format/percent.ts";
 
 /**
- * "Timed out after 58 s at 61% (12,034 of 19,700 files)". The percentage is of the files the
- * deployer had seen when it stopped, so it is what it had finished of what it had read.
+ * "Timed out after 58 s at 61% of the archive (12,034 of 19,700 files seen were stored)".
+ * The deployer streams, so it never knows the total file count: the honest measure of how far it
+ * got is how much of the archive it had read. Without the archive size, the percentage is of the
+ * files seen: "Timed out after 58 s at 61% (12,034 of 19,700 files)".
  */
 export function timeoutHeadline(deploy: Pick<DeployView, "progress" | "durationMs">): string {
   const p = deploy.progress;
   const elapsed = p?.elapsedMs ?? deploy.durationMs;
   const after = elapsed === undefined ? "" : ` after ${formatDuration(elapsed)}`;
   if (!p) return `Timed out${after}`;
+  if (p.archiveBytes !== undefined && p.archiveBytes > 0) {
+    const pct = percentOf(p.archiveBytesRead, p.archiveBytes) ?? 0;
+    return `Timed out${after} at ${pct}% of the archive (${formatCount(p.filesDone)} of ${formatCount(p.filesSeen)} files seen were stored)`;
+  }
   const pct = percentOf(p.filesDone, p.filesSeen);
   const where = pct === undefined ? "" : ` at ${pct}%`;
   return `Timed out${after}${where} (${formatCount(p.filesDone)} of ${formatCount(p.filesSeen)} files)`;
