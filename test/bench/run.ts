@@ -13,6 +13,7 @@ import type { CpuFloorJob, CpuFloorResult, UploadFloorJob, UploadFloorResult } f
 import { watchChildRss } from "./measure-rss.ts";
 import type { NaiveJob, NaiveResult } from "./naive.ts";
 import { describeMachine, printTable, writeBenchmarksMd, type CorpusResult } from "./report.ts";
+import { ADDON_PARTS, runAddonBench, type AddonPart } from "./addon/index.ts";
 
 /**
  * `npm run bench [-- --sizes 25,250,small,1000] [--no-write]`: for each corpus, in one run and
@@ -20,6 +21,10 @@ import { describeMachine, printTable, writeBenchmarksMd, type CorpusResult } fro
  * (stage + handler in a Lambda-like worker process), an unchanged redeploy, and the naive
  * extract-to-disk approach. Results are cached per corpus in .bench/results/, and the table in
  * BENCHMARKS.md is rebuilt from the latest result of every corpus.
+ *
+ * Then the add-on and panel figures (test/bench/addon/): webhook acknowledgement, push-to-live,
+ * panel history API, panel JS size. `--only deployer|addon|panel|webhook|push|api` (comma-separated)
+ * runs a selection; by default everything runs, the deployer corpora first.
  */
 
 const ROOT = resolve(".bench");
@@ -31,11 +36,31 @@ const FUNCTION_TIMEOUT_S = 1800;
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: "string" }, "no-write": { type: "boolean", default: false } } });
+  const { values } = parseArgs({ options: { sizes: { type: "string" }, only: { type: "string" }, "no-write": { type: "boolean", default: false } } });
+  const only = parseOnly(values.only);
   const selected = parseSizes(values.sizes);
   const machine = describeMachine();
   log(`machine: ${machine.cpus}× ${machine.cpuModel}, ${machine.ramGb} GB RAM, Node ${machine.node}, load ${machine.loadAverage}`);
   const started = Date.now();
+  if (only.deployer) await benchDeployer(selected, machine, !values["no-write"]);
+  if (only.addon.length > 0) await runAddonBench(ROOT, only.addon, { write: !values["no-write"], file: resolve("BENCHMARKS.md"), machine, log });
+  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+function parseOnly(raw: string | undefined): { deployer: boolean; addon: AddonPart[] } {
+  if (!raw) return { deployer: true, addon: [...ADDON_PARTS] };
+  const parts = new Set<AddonPart>();
+  let deployer = false;
+  for (const name of raw.split(",").map((s) => s.trim().toLowerCase())) {
+    if (name === "deployer") deployer = true;
+    else if (name === "addon") for (const p of ["webhook", "push", "api"] as const) parts.add(p);
+    else if ((ADDON_PARTS as readonly string[]).includes(name)) parts.add(name as AddonPart);
+    else throw new Error(`unknown --only "${name}": use deployer, addon, panel, webhook, push or api, comma-separated`);
+  }
+  return { deployer, addon: ADDON_PARTS.filter((p) => parts.has(p)) };
+}
+
+async function benchDeployer(selected: CorpusName[], machine: ReturnType<typeof describeMachine>, write: boolean): Promise<void> {
   for (const name of selected) {
     const corpus = await ensureCorpus(ROOT, name, log);
     const result = await benchCorpus(corpus);
@@ -46,8 +71,7 @@ async function main(): Promise<void> {
     .filter((f) => existsSync(f))
     .map((f) => JSON.parse(readFileSync(f, "utf8")) as CorpusResult);
   printTable(results);
-  if (!values["no-write"]) writeBenchmarksMd(resolve("BENCHMARKS.md"), results, machine);
-  log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  if (write) writeBenchmarksMd(resolve("BENCHMARKS.md"), results, machine);
 }
 
 function parseSizes(raw: string | undefined): CorpusName[] {
