@@ -32,7 +32,8 @@ export type Stack = {
 
 export type Repo = { dir: string; cloneUrl: string; pushFiles(files: Record<string, string>, message: string, branch?: string): Promise<string>; push(ref: string): Promise<void> };
 
-export async function startStack(opts: { stallMs?: number; lambdaTimeout?: number } = {}): Promise<Stack> {
+/** `env` adds to (or overrides) the settings below, e.g. HOIST_BACKEND=aws + AWS_ENDPOINT_URL for moto. */
+export async function startStack(opts: { stallMs?: number; lambdaTimeout?: number; env?: Record<string, string> } = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), "hoist-addon-"));
   const sandbox = await startSandbox({ dataDir: join(dir, "sandbox"), port: 0 });
   const config = loadConfig({
@@ -41,6 +42,7 @@ export async function startStack(opts: { stallMs?: number; lambdaTimeout?: numbe
     HOIST_DATA_DIR: join(dir, "hoist"),
     HOIST_LOG_LEVEL: process.env.HOIST_TEST_LOG ?? "silent",
     HOIST_LAMBDA_TIMEOUT: String(opts.lambdaTimeout ?? 20),
+    ...opts.env,
   });
   const logger = createLogger({ level: config.log.level, name: "hoist-test" });
   const hoist = await runHoist(config, logger, {
