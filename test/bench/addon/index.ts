@@ -1,3 +1,4 @@
+import { loadavg } from "node:os";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Machine } from "../report.ts";
@@ -29,7 +30,7 @@ export async function runAddonBench(root: string, parts: AddonPart[], opts: { wr
     panel: () => benchPanel(root, opts.log),
   };
   for (const part of parts) {
-    opts.log(`${part}: start (load ${opts.machine.loadAverage})`);
+    opts.log(`${part}: start (load ${loadavg().map((l) => l.toFixed(2)).join(" ")})`);
     const result = await runners[part]();
     writeFileSync(join(results, FILES[part]), JSON.stringify(result, null, 2));
   }
