@@ -22,6 +22,7 @@ import { DeliveryDedupe } from "./push/delivery-dedupe.ts";
 import { DeployQueue } from "./push/deploy-queue.ts";
 import { StageLock } from "./push/stage-lock.ts";
 import { webhookRouter } from "./push/webhook.ts";
+import { PushWork } from "./push/push-work.ts";
 
 /**
  * The add-on server, composed. Order matters:
@@ -81,11 +82,8 @@ export async function createHoistApp(deps: {
   const credentials = ownerCredentials(installations, direct);
   const queue = new DeployQueue({ config, clients, records, lock: new StageLock(clients.db, config.tables.sites), credentials, bitbucket, logger, pollMs: options.pollMs });
   const dedupe = new DeliveryDedupe(clients.db, config.tables.deploys);
-  const pushWork = new Set<Promise<void>>();
-  const onWork = (work: Promise<void>) => {
-    pushWork.add(work);
-    void work.finally(() => pushWork.delete(work));
-  };
+  const pushWork = new PushWork();
+  const schedule = (task: () => Promise<void>) => pushWork.schedule(task);
 
   // ACE serves the descriptor at the path of its descriptor file; Hoist loads it by absolute path, so serves it here.
   hoistRoutes.get(ROUTES.descriptor, (_req, res) => void res.json(addon.descriptor));
@@ -102,10 +100,10 @@ export async function createHoistApp(deps: {
       dedupe,
       queue,
       isDirectSite: (siteId) => direct.has(siteId),
-      onWork,
+      schedule,
     }),
   );
-  hoistRoutes.use(directWebhookRouter({ direct, logger, bitbucket, records, sites, dedupe, queue, onWork }));
+  hoistRoutes.use(directWebhookRouter({ direct, logger, bitbucket, records, sites, dedupe, queue, schedule }));
   hoistRoutes.use(panelRouter({ addon, config, installations, logger, webDir: options.webDir }));
   hoistRoutes.use(panelApiRouter({ addon, config, clients, records, sites, installations, bitbucket, queue, logger }));
 
@@ -126,7 +124,7 @@ export async function createHoistApp(deps: {
     records,
     sites,
     idle: async () => {
-      while (pushWork.size > 0) await Promise.allSettled([...pushWork]);
+      await pushWork.idle();
       await queue.idle();
     },
   };

@@ -41,6 +41,38 @@ export function extractToken(req: Request): string {
   return token;
 }
 
+type InstallationSecret = { sharedSecret?: string; baseUrl?: string };
+
+/**
+ * Shared secrets, cached briefly per process: a burst of 50 webhooks must not cost 50 store reads
+ * before the first answer. Safe because a secret only ever moves forward (a re-install), which
+ * the fresh read on a failed signature catches, and because whether an installation may deploy
+ * is checked separately (installations.ts), uncached. Unknown issuers are not cached.
+ */
+const SECRET_TTL_MS = 10_000;
+const MAX_CACHED_SECRETS = 10_000;
+const secrets = new WeakMap<Addon, Map<string, { settings: InstallationSecret; until: number }>>();
+
+async function installationSecret(addon: Addon, clientKey: string, fresh: boolean): Promise<InstallationSecret | null> {
+  let cache = secrets.get(addon);
+  if (!cache) secrets.set(addon, (cache = new Map()));
+  const hit = cache.get(clientKey);
+  if (!fresh && hit && hit.until > Date.now()) return hit.settings;
+  const settings = (await addon.settings.get("clientInfo", clientKey)) as InstallationSecret | null;
+  if (cache.size >= MAX_CACHED_SECRETS) cache.clear();
+  if (settings?.sharedSecret) cache.set(clientKey, { settings, until: Date.now() + SECRET_TTL_MS });
+  else cache.delete(clientKey);
+  return settings;
+}
+
+function decodeWith(token: string, secret: string): Record<string, unknown> | undefined {
+  try {
+    return jwt.decodeSymmetric(token, secret, jwt.SymmetricAlgorithm.HS256) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function verifyJwt(addon: Addon, req: Request, mode: JwtMode): Promise<VerifiedJwt> {
   const token = extractToken(req);
   let alg: string | undefined;
@@ -55,14 +87,15 @@ export async function verifyJwt(addon: Addon, req: Request, mode: JwtMode): Prom
   const aud = Array.isArray(unverified.aud) ? unverified.aud[0] : undefined;
   const clientKey = typeof aud === "string" && aud ? aud : unverified.iss;
   if (typeof clientKey !== "string" || !clientKey) throw new JwtRejected("the JWT names no issuer (iss)");
-  const settings = (await addon.settings.get("clientInfo", clientKey)) as { sharedSecret?: string; baseUrl?: string } | null;
+  let settings = await installationSecret(addon, clientKey, false);
   if (!settings?.sharedSecret) throw new JwtRejected("the JWT's issuer is not an installation of this add-on");
-  let claims: Record<string, unknown>;
-  try {
-    claims = jwt.decodeSymmetric(token, settings.sharedSecret, jwt.SymmetricAlgorithm.HS256) as Record<string, unknown>;
-  } catch {
-    throw new JwtRejected("the JWT's signature does not verify with the installation's shared secret");
+  let claims: Record<string, unknown> | undefined = decodeWith(token, settings.sharedSecret);
+  if (!claims) {
+    // The cached secret may predate a re-install: read it again before refusing.
+    settings = await installationSecret(addon, clientKey, true);
+    claims = settings?.sharedSecret ? decodeWith(token, settings.sharedSecret) : undefined;
   }
+  if (!claims || !settings) throw new JwtRejected("the JWT's signature does not verify with the installation's shared secret");
   const now = Math.floor(Date.now() / 1000);
   if (typeof claims.exp !== "number" || claims.exp <= now) throw new JwtRejected("the JWT has expired (exp); reload the page");
   if (typeof claims.iat !== "number" || claims.iat > now + IAT_LEEWAY_SECONDS) throw new JwtRejected("the JWT is issued in the future (iat)");

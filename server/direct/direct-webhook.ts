@@ -23,7 +23,7 @@ import { checkHubSignature } from "./hub-signature.ts";
  */
 export const DIRECT_HOOK_PATH = "/hooks/bitbucket/:workspace/:repo";
 
-export function directWebhookRouter(deps: PushPipelineDeps & { direct: DirectSites; logger: Logger; onWork?: (work: Promise<void>) => void }): Router {
+export function directWebhookRouter(deps: PushPipelineDeps & { direct: DirectSites; logger: Logger; schedule: (task: () => Promise<void>) => void }): Router {
   const router = express.Router();
   router.post(DIRECT_HOOK_PATH, async (req: Request, res: Response) => {
     const deliveryId = headerOf(req, "x-request-uuid") ?? `missing-${randomUUID()}`;
@@ -71,10 +71,11 @@ export function directWebhookRouter(deps: PushPipelineDeps & { direct: DirectSit
       return error(400, "webhook.wrong_repository", `This hook deploys ${site.siteId} only; the push is for another repository. Point each repository's webhook at its own /hooks/bitbucket/<workspace>/<repo> URL.`);
     }
     res.status(202).end();
-    const work = handleAuthorisedPush(deps, { deliveryId, payload: parsed.payload, log: slog }, { owner: site.owner, credentials: site.credentials, allowsBranch: branchAllowList(site) }).catch((err) =>
-      slog.error({ err }, "push handling failed"),
+    deps.schedule(() =>
+      handleAuthorisedPush(deps, { deliveryId, payload: parsed.payload, log: slog }, { owner: site.owner, credentials: site.credentials, allowsBranch: branchAllowList(site) }).catch((err) =>
+        slog.error({ err }, "push handling failed"),
+      ),
     );
-    deps.onWork?.(work);
   });
   return router;
 }

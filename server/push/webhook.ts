@@ -21,7 +21,7 @@ import { readCappedBody } from "./read-capped-body.ts";
 
 export const MAX_WEBHOOK_BYTES = 256 * 1024;
 
-export function webhookRouter(deps: PushHandlerDeps & { addon: Addon; logger: Logger; onWork?: (work: Promise<void>) => void }): Router {
+export function webhookRouter(deps: PushHandlerDeps & { addon: Addon; logger: Logger; schedule: (task: () => Promise<void>) => void }): Router {
   const router = express.Router();
   router.post(ROUTES.repoPush, async (req: Request, res: Response) => {
     const deliveryId = headerOf(req, "x-request-uuid") ?? `missing-${randomUUID()}`;
@@ -67,8 +67,7 @@ export function webhookRouter(deps: PushHandlerDeps & { addon: Addon; logger: Lo
       return error(400, "webhook.malformed", `The repo:push payload is not valid (${parsed.problem}).`);
     }
     res.status(204).end();
-    const work = handlePush(deps, { clientKey, deliveryId, payload: parsed.payload, log: wlog }).catch((err) => wlog.error({ err }, "push handling failed"));
-    deps.onWork?.(work);
+    deps.schedule(() => handlePush(deps, { clientKey, deliveryId, payload: parsed.payload, log: wlog }).catch((err) => wlog.error({ err }, "push handling failed")));
   });
   return router;
 }
