@@ -6,7 +6,7 @@ import type { Config } from "../../lambda/core/config.ts";
 import { ROUTES } from "./descriptor.ts";
 import type { InstallVerifier } from "./install-verification.ts";
 import type { Installations } from "./installations.ts";
-import { extractToken, JwtRejected, verifyJwt } from "./verify-jwt.ts";
+import { extractToken, forgetSecret, JwtRejected, verifyJwt } from "./verify-jwt.ts";
 
 /**
  * `/installed` and `/uninstalled` (ACE adds neither with `setupInstallRoute: false`, and never
@@ -45,7 +45,7 @@ export function lifecycleRouter(deps: LifecycleDeps): Router {
       if (known || hasToken(req)) {
         // A re-install (or any signed install): Hoist's checks against the stored secret first.
         if (!known) return refuse(res, 401, "auth.invalid", "This installation is not known; a first install is not signed.");
-        await verifyJwt(deps.addon, req, "request");
+        await verifyJwt(deps.addon, req, "request", { fresh: true });
       }
       res.locals.reinstall = Boolean(known);
       next();
@@ -65,6 +65,7 @@ export function lifecycleRouter(deps: LifecycleDeps): Router {
       res.end = ((...args: Parameters<Response["end"]>) => {
         const out = wrapped(...args);
         if (res.statusCode < 300) {
+          forgetSecret(deps.addon, clientKey);
           deps.logger.info({ clientKey, reinstall: res.locals.reinstall }, "installed");
           void deps.verifier.verify(clientKey);
         }
@@ -76,10 +77,11 @@ export function lifecycleRouter(deps: LifecycleDeps): Router {
 
   router.post(ROUTES.uninstalled, json, async (req: Request, res: Response, next) => {
     try {
-      const verified = await verifyJwt(deps.addon, req, "request");
+      const verified = await verifyJwt(deps.addon, req, "request", { fresh: true });
       const bodyKey = (req.body as { clientKey?: unknown })?.clientKey;
       if (bodyKey !== verified.clientKey) return refuse(res, 401, "auth.invalid", "The uninstall payload names another installation than its signature.");
       await deps.installations.markUninstalled(verified.clientKey);
+      forgetSecret(deps.addon, verified.clientKey);
       deps.logger.info({ clientKey: verified.clientKey }, "uninstalled; deploys stopped, history kept");
       res.status(204).end();
     } catch (err) {

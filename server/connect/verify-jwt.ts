@@ -73,7 +73,16 @@ function decodeWith(token: string, secret: string): Record<string, unknown> | un
   }
 }
 
-export async function verifyJwt(addon: Addon, req: Request, mode: JwtMode): Promise<VerifiedJwt> {
+/** Drops a cached secret: after an install or uninstall this process must never use the old one. */
+export function forgetSecret(addon: Addon, clientKey: string): void {
+  secrets.get(addon)?.delete(clientKey);
+}
+
+/**
+ * Verifies a request's JWT. `fresh` reads the secret from the store, uncached: lifecycle calls
+ * (re-install, uninstall) must be checked against exactly the secret stored now.
+ */
+export async function verifyJwt(addon: Addon, req: Request, mode: JwtMode, opts: { fresh?: boolean } = {}): Promise<VerifiedJwt> {
   const token = extractToken(req);
   let alg: string | undefined;
   let unverified: Record<string, unknown>;
@@ -87,7 +96,7 @@ export async function verifyJwt(addon: Addon, req: Request, mode: JwtMode): Prom
   const aud = Array.isArray(unverified.aud) ? unverified.aud[0] : undefined;
   const clientKey = typeof aud === "string" && aud ? aud : unverified.iss;
   if (typeof clientKey !== "string" || !clientKey) throw new JwtRejected("the JWT names no issuer (iss)");
-  let settings = await installationSecret(addon, clientKey, false);
+  let settings = await installationSecret(addon, clientKey, opts.fresh ?? false);
   if (!settings?.sharedSecret) throw new JwtRejected("the JWT's issuer is not an installation of this add-on");
   let claims: Record<string, unknown> | undefined = decodeWith(token, settings.sharedSecret);
   if (!claims) {
