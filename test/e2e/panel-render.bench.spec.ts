@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from "node:fs";
 import { openDeploysPage } from "./support/panel.ts";
 import { seedDeploys } from "./support/seed-deploys.ts";
 import { expect, test } from "./support/fixtures.ts";
@@ -74,6 +75,9 @@ test("first render of 50 deploys in the panel (printed for BENCHMARKS.md)", asyn
   ].join("\n");
   console.log(line);
   test.info().annotations.push({ type: "benchmark", description: line });
+  // For `npm run bench -- --only panel`, which puts the figure in BENCHMARKS.md.
+  mkdirSync(".bench/results", { recursive: true });
+  writeFileSync(".bench/results/panel-first-render.json", JSON.stringify({ renderMs: median("render"), renderPaintMs: median("renderPaint"), navigationMs: median("list"), date: new Date().toISOString() }));
 
   // Every seeded row rendered, newest first, with its lozenge.
   const panel = await openDeploysPage(page, stack.hoist.sandboxUrl, repo.workspace, repo.slug);
