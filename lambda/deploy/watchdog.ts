@@ -1,3 +1,5 @@
+import { setMaxListeners } from "node:events";
+
 /**
  * Lambda kills a function at its deadline without warning, so the only way to leave a useful
  * record is to stop ourselves first: a timer that fires `margin` before the deadline and aborts
@@ -13,6 +15,8 @@ export class TimeBudgetExceeded extends Error {
 
 export function startWatchdog(remainingMs: number, marginMs: number): { signal: AbortSignal; budgetMs: number; stop(): void } {
   const controller = new AbortController();
+  // Every upload in flight listens on this one signal; that is by design, not a leak.
+  setMaxListeners(0, controller.signal);
   // Short functions keep three quarters of their time for work: the margin never eats it all.
   const budgetMs = Math.max(0, remainingMs - Math.min(marginMs, remainingMs / 4));
   const timer = setTimeout(() => controller.abort(new TimeBudgetExceeded(budgetMs)), budgetMs);
