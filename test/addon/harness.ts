@@ -114,7 +114,7 @@ export function siteHost(stack: Stack, label: string): string {
   return `${label}.${stack.hoist.config.sitesDomain}`;
 }
 
-function getSite(hoist: RunningHoist, host: string, path: string): Promise<{ status: number; body: string }> {
+export function getSite(hoist: RunningHoist, host: string, path: string): Promise<{ status: number; body: string }> {
   const port = new URL(hoist.url).port;
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {

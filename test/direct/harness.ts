@@ -5,7 +5,6 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { loadConfig } from "../../lambda/core/config.ts";
@@ -13,7 +12,7 @@ import type { DeployRecord } from "../../lambda/core/deploy-records.ts";
 import { createLogger } from "../../lambda/core/log.ts";
 import { runHoist, type RunningHoist } from "../../server/run-hoist.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/server.ts";
-import { git } from "../addon/harness.ts";
+import { getSite, git } from "../addon/harness.ts";
 
 export type DirectSiteSetup = { workspace: string; repo: string; secret: string; token: string; cloneUrl: string; hookUrl: string };
 
@@ -101,15 +100,3 @@ export async function startDirectStack(siteNames: string[]): Promise<DirectStack
   };
 }
 
-function getSite(hoist: RunningHoist, host: string, path: string): Promise<{ status: number; body: string }> {
-  const port = new URL(hoist.url).port;
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
