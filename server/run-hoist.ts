@@ -37,7 +37,7 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
   let lambda: LocalLambda | undefined;
   let trigger: StagingTrigger | undefined;
   try {
-    backend = await openBackend(effectiveBase, logger);
+    backend = await openBackend(effectiveBase, logger, { exclusive: true });
     const cfg = backend.config;
     if (backend.embedded?.owner) {
       const env = { ...configToEnv(cfg), AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey };

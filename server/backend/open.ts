@@ -1,4 +1,4 @@
-import type { Config } from "../../lambda/core/config.ts";
+import { ConfigError, type Config } from "../../lambda/core/config.ts";
 import { createClients, type Clients } from "../../lambda/core/aws.ts";
 import type { Logger } from "../../lambda/core/log.ts";
 import { ensureStorage } from "../../lambda/core/setup.ts";
@@ -14,11 +14,21 @@ export type Backend = {
 };
 
 /** Opens the configured backend and makes sure its buckets and tables exist. */
-export async function openBackend(config: Config, logger: Logger, opts: { setup?: boolean } = {}): Promise<Backend> {
+/**
+ * `exclusive` is for long-running servers (`npm start`, `hoist serve`): they must own the embedded
+ * backend, since a process that borrowed another's would lose its storage when that one exits.
+ * Short commands (`hoist deploy`, `hoist setup`) borrow a running one's.
+ */
+export async function openBackend(config: Config, logger: Logger, opts: { setup?: boolean; exclusive?: boolean } = {}): Promise<Backend> {
   let embedded: EmbeddedBackend | undefined;
   let effective = config;
   if (config.backend === "embedded") {
     embedded = await openEmbeddedBackend(config.dataDir, logger);
+    if (opts.exclusive && !embedded.owner) {
+      throw new ConfigError(
+        `Another Hoist process already runs the embedded backend on ${config.dataDir} (see ${config.dataDir}/backend.json). Stop it, or give this one its own HOIST_DATA_DIR.`,
+      );
+    }
     effective = withEmbeddedEndpoints(config, embedded);
   }
   const clients = createClients(effective, { embedded: Boolean(embedded) });

@@ -23,7 +23,7 @@ export type RunningServe = {
 };
 
 export async function runServe(config: Config, logger: Logger): Promise<RunningServe> {
-  const backend = await openBackend(config, logger);
+  const backend = await openBackend(config, logger, { exclusive: true });
   try {
     const app = express();
     app.disable("x-powered-by");
