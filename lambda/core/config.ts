@@ -165,3 +165,18 @@ export function configToEnv(config: Config): Record<string, string> {
   if (config.endpoints.dynamodb) env.AWS_ENDPOINT_URL_DYNAMODB = config.endpoints.dynamodb;
   return env;
 }
+
+/**
+ * What a local Lambda worker inherits from this process: the machine's basics and the AWS
+ * credential chain, as a Lambda gets them from its role — never this process's other variables
+ * (secrets of the add-on, for one).
+ */
+export function processEnvForWorkers(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "TZ", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"];
+  const picked: Record<string, string> = {};
+  for (const key of keep) {
+    const value = env[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked;
+}

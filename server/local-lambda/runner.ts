@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { processEnvForWorkers } from "../../lambda/core/config.ts";
 import type { Logger } from "../../lambda/core/log.ts";
 
 /**
@@ -109,7 +110,7 @@ export class LocalLambda {
 
   private spawn(): Worker {
     const child = fork(WORKER, [], {
-      env: { ...pickBaseEnv(), ...this.opts.env },
+      env: { ...processEnvForWorkers(), ...this.opts.env },
       execArgv: WORKER.endsWith(".ts") ? ["--import", "tsx"] : [],
       // Worker logs go to our stderr: stdout belongs to the CLI's result line.
       stdio: ["ignore", 2, 2, "ipc"],
@@ -121,15 +122,4 @@ export class LocalLambda {
     ready.catch(() => undefined);
     return { child, ready };
   }
-}
-
-/** What a worker inherits: PATH and the like, never this process's unrelated secrets. */
-function pickBaseEnv(): Record<string, string> {
-  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "TZ", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"];
-  const env: Record<string, string> = {};
-  for (const key of keep) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  return env;
 }
