@@ -1,5 +1,4 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, } from "node:http";
 import { EMBEDDED_CREDENTIALS } from "../lambda/core/aws.ts";
 import { configToEnv, type Config } from "../lambda/core/config.ts";
 import { DeployRecords } from "../lambda/core/deploy-records.ts";
@@ -9,6 +8,7 @@ import { openBackend, type Backend } from "./backend/open.ts";
 import { loadDirectSites } from "./direct/sites-file.ts";
 import { LocalLambda } from "./local-lambda/runner.ts";
 import { connectStagingTrigger, type StagingTrigger } from "./local-lambda/trigger.ts";
+import { listen } from "./http/listen.ts";
 
 /**
  * Hoist's server process: the backend (embedded or AWS), the add-on + gateway on PORT, and in
@@ -84,14 +84,4 @@ function withPort(config: Config, port: number, explicitBaseUrl: boolean): Confi
     baseUrl: explicitBaseUrl ? config.baseUrl : config.baseUrl.replace(/:0$/, `:${port}`),
     sitesDomain: config.sitesDomain === "localhost:0" ? `localhost:${port}` : config.sitesDomain,
   };
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((done, fail) => {
-    server.once("error", fail);
-    server.listen(port, () => {
-      server.off("error", fail);
-      done((server.address() as AddressInfo).port);
-    });
-  });
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import express from "express";
 import type { Config } from "../../lambda/core/config.ts";
 import type { Logger } from "../../lambda/core/log.ts";
 import { openBackend, type Backend } from "../backend/open.ts";
 import { createGateway } from "../gateway/router.ts";
 import { pages, sendPlainPage } from "../gateway/plain-page.ts";
+import { listen } from "../http/listen.ts";
 
 /**
  * `hoist serve`: the hosting gateway alone on PORT, against the configured backend. The full
@@ -57,15 +57,6 @@ function bareDomainPage(sitesDomain: string) {
   };
 }
 
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((done, fail) => {
-    server.once("error", fail);
-    server.listen(port, () => {
-      server.off("error", fail);
-      done((server.address() as AddressInfo).port);
-    });
-  });
-}
 
 async function close(server: Server, backend: Backend): Promise<void> {
   await new Promise<void>((done) => {
