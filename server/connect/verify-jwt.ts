@@ -55,7 +55,10 @@ const secrets = new WeakMap<Addon, Map<string, { settings: InstallationSecret; u
 
 async function installationSecret(addon: Addon, clientKey: string, fresh: boolean): Promise<InstallationSecret | null> {
   let cache = secrets.get(addon);
-  if (!cache) secrets.set(addon, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    secrets.set(addon, cache);
+  }
   const hit = cache.get(clientKey);
   if (!fresh && hit && hit.until > Date.now()) return hit.settings;
   const settings = (await addon.settings.get("clientInfo", clientKey)) as InstallationSecret | null;

@@ -10,7 +10,8 @@ export { parseSiteSettings as parseHoistConfig, SETTINGS_FILES as CONFIG_FILES, 
 /** True when `branch` matches one of the patterns ("*" matches any run of characters except "/"… and "**" anything). */
 export function branchOptedIn(config: SiteSettings, branch: string): boolean {
   return (config.branches ?? []).some((pattern) => {
-    const re = new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*\*/g, "\u0000").replace(/\*/g, "[^/]*").replace(/\u0000/g, ".*")}$`);
+    const segmentPattern = (part: string) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*");
+    const re = new RegExp(`^${pattern.split("**").map(segmentPattern).join(".*")}$`);
     return re.test(branch);
   });
 }
