@@ -71,19 +71,7 @@ export async function startStack(opts: { stallMs?: number; lambdaTimeout?: numbe
       const repo: Repo = {
         dir: work,
         cloneUrl,
-        async pushFiles(files, message, branch = "main") {
-          const current = await git(work, "rev-parse", "--abbrev-ref", "HEAD").catch(() => "main");
-          if (current !== branch) await git(work, "checkout", "--quiet", "-B", branch);
-          for (const [path, content] of Object.entries(files)) {
-            await mkdir(dirname(join(work, path)), { recursive: true });
-            await writeFile(join(work, path), content);
-          }
-          await git(work, "add", "-A");
-          await git(work, "commit", "--quiet", "--allow-empty", "-m", message);
-          const commit = await git(work, "rev-parse", "HEAD");
-          await git(work, "push", "--quiet", cloneUrl, `${branch}:${branch}`);
-          return commit;
-        },
+        pushFiles: (files, message, branch = "main") => commitAndPush(work, cloneUrl, files, message, branch),
         async push(ref) {
           await git(work, "push", "--quiet", cloneUrl, ref);
         },
@@ -102,6 +90,21 @@ export async function startStack(opts: { stallMs?: number; lambdaTimeout?: numbe
     },
   };
   return stack;
+}
+
+/** Writes `files` into the work tree on `branch`, commits and pushes them; resolves with the commit hash. */
+export async function commitAndPush(tree: string, cloneUrl: string, files: Record<string, string | Buffer>, message: string, branch = "main"): Promise<string> {
+  const current = await git(tree, "rev-parse", "--abbrev-ref", "HEAD").catch(() => "main");
+  if (current !== branch) await git(tree, "checkout", "--quiet", "-B", branch);
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(tree, path)), { recursive: true });
+    await writeFile(join(tree, path), content);
+  }
+  await git(tree, "add", "-A");
+  await git(tree, "commit", "--quiet", "--allow-empty", "-m", message);
+  const commit = await git(tree, "rev-parse", "HEAD");
+  await git(tree, "push", "--quiet", cloneUrl, `${branch}:${branch}`);
+  return commit;
 }
 
 export async function git(cwd: string, ...args: string[]): Promise<string> {

@@ -6,13 +6,13 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { loadConfig } from "../../lambda/core/config.ts";
 import type { DeployRecord } from "../../lambda/core/deploy-records.ts";
 import { createLogger } from "../../lambda/core/log.ts";
 import { runHoist, type RunningHoist } from "../../server/run-hoist.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/server.ts";
-import { getSite, git } from "../addon/harness.ts";
+import { commitAndPush, getSite, git } from "../addon/harness.ts";
 
 export type DirectSiteSetup = { workspace: string; repo: string; secret: string; token: string; cloneUrl: string; hookUrl: string };
 
@@ -67,18 +67,7 @@ export async function startDirectStack(siteNames: string[]): Promise<DirectStack
     hoist,
     sites,
     async pushFiles(name, files, message, branch = "main") {
-      const tree = await work(name);
-      const current = await git(tree, "rev-parse", "--abbrev-ref", "HEAD").catch(() => "main");
-      if (current !== branch) await git(tree, "checkout", "--quiet", "-B", branch);
-      for (const [path, content] of Object.entries(files)) {
-        await mkdir(dirname(join(tree, path)), { recursive: true });
-        await writeFile(join(tree, path), content);
-      }
-      await git(tree, "add", "-A");
-      await git(tree, "commit", "--quiet", "--allow-empty", "-m", message);
-      const commit = await git(tree, "rev-parse", "HEAD");
-      await git(tree, "push", "--quiet", sites[name]!.cloneUrl, `${branch}:${branch}`);
-      return commit;
+      return commitAndPush(await work(name), sites[name]!.cloneUrl, files, message, branch);
     },
     addWebhook(name) {
       const s = sites[name]!;
