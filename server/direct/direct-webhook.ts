@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "../../lambda/core/log.ts";
 import { SlugSchema } from "../../lambda/core/site.ts";
-import { parsePush } from "../push/parse-push.ts";
+import { readPushDelivery } from "../push/parse-push.ts";
 import { handleAuthorisedPush, type PushPipelineDeps } from "../push/push-handler.ts";
 import { readCappedBody } from "../push/read-capped-body.ts";
 import { headerOf, MAX_WEBHOOK_BYTES } from "../push/webhook.ts";
@@ -57,12 +57,12 @@ export function directWebhookRouter(deps: PushPipelineDeps & { direct: DirectSit
       slog.warn("webhook refused: body is not JSON");
       return error(400, "webhook.malformed", "The webhook body is not JSON.");
     }
-    if (headerOf(req, "x-event-key") !== "repo:push") {
+    const parsed = readPushDelivery(json, headerOf(req, "x-event-key"));
+    if (parsed.kind === "ignored") {
       slog.info("webhook ignored: not a repo:push event");
       return void res.status(204).end();
     }
-    const parsed = parsePush(json);
-    if (!parsed.ok) {
+    if (parsed.kind === "malformed") {
       slog.warn({ problem: parsed.problem }, "webhook refused: not a repo:push payload");
       return error(400, "webhook.malformed", `The repo:push payload is not valid (${parsed.problem}).`);
     }

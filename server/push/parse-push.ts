@@ -46,6 +46,15 @@ export function parsePush(body: unknown): PushParse {
 }
 
 /** One branch tip to consider deploying, or a change skipped with the reason. */
+/** What a verified webhook delivery asks for: a push to handle, another event to ignore, or a bad body. */
+export type PushDelivery = { kind: "push"; payload: PushPayload } | { kind: "ignored" } | { kind: "malformed"; problem: string };
+
+export function readPushDelivery(body: unknown, eventKey: string | undefined): PushDelivery {
+  if (eventKey !== "repo:push") return { kind: "ignored" };
+  const parsed = parsePush(body);
+  return parsed.ok ? { kind: "push", payload: parsed.payload } : { kind: "malformed", problem: parsed.problem };
+}
+
 export type BranchTip = { branch: string; commit: string; author?: string; message?: string };
 export type ChangeDecision = { kind: "tip"; tip: BranchTip } | { kind: "skip"; ref: string; reason: string };
 

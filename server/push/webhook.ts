@@ -5,7 +5,7 @@ import type { Logger } from "../../lambda/core/log.ts";
 import type { Addon } from "../connect/ace.ts";
 import { ROUTES } from "../connect/descriptor.ts";
 import { JwtRejected, verifyJwt } from "../connect/verify-jwt.ts";
-import { parsePush } from "./parse-push.ts";
+import { readPushDelivery } from "./parse-push.ts";
 import { handlePush, type PushHandlerDeps } from "./push-handler.ts";
 import { readCappedBody } from "./read-capped-body.ts";
 
@@ -57,12 +57,12 @@ export function webhookRouter(deps: PushHandlerDeps & { addon: Addon; logger: Lo
       wlog.warn("webhook refused: body is not JSON");
       return error(400, "webhook.malformed", "The webhook body is not JSON.");
     }
-    if (headerOf(req, "x-event-key") !== "repo:push") {
+    const parsed = readPushDelivery(json, headerOf(req, "x-event-key"));
+    if (parsed.kind === "ignored") {
       wlog.info("webhook ignored: not a repo:push event");
       return void res.status(204).end();
     }
-    const parsed = parsePush(json);
-    if (!parsed.ok) {
+    if (parsed.kind === "malformed") {
       wlog.warn({ problem: parsed.problem }, "webhook refused: not a repo:push payload");
       return error(400, "webhook.malformed", `The repo:push payload is not valid (${parsed.problem}).`);
     }
