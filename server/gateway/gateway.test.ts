@@ -12,6 +12,7 @@ import { blobKey, writeManifest, type Manifest, type ManifestFile } from "../../
 import { stageHostLabel } from "../../lambda/core/site.ts";
 import { Sites } from "../../lambda/core/sites.ts";
 import { runServe, type RunningServe } from "../cli/serve.ts";
+import { requestAsHost, type Reply } from "../../test/support/http.ts";
 
 /**
  * The gateway as a visitor meets it: `hoist serve` on the real embedded backend (s3rver +
@@ -53,19 +54,8 @@ async function putSite(ref: { workspace: string; repo: string }, deployId: strin
   return { host, manifestKey };
 }
 
-type Reply = { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer };
-
 function get(host: string, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<Reply> {
-  return new Promise((done, fail) => {
-    const req = request({ host: "127.0.0.1", port, path, method, headers: { host, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on("error", fail);
-    });
-    req.on("error", fail);
-    req.end();
-  });
+  return requestAsHost({ port, host, path, method, headers });
 }
 
 const html = (s: string): Content => ({ body: Buffer.from(s), type: "text/html; charset=utf-8", gzip: true });

@@ -3,7 +3,6 @@
  * with the local Lambda runner running the real deployer, and real `git push`.
  */
 import { execFile } from "node:child_process";
-import { request } from "node:http";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -13,6 +12,7 @@ import { loadConfig } from "../../lambda/core/config.ts";
 import { createLogger } from "../../lambda/core/log.ts";
 import { runHoist, type RunningHoist } from "../../server/run-hoist.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/server.ts";
+import { requestAsHost } from "../support/http.ts";
 
 const run = promisify(execFile);
 
@@ -117,17 +117,9 @@ export function siteHost(stack: Stack, label: string): string {
   return `${label}.${stack.hoist.config.sitesDomain}`;
 }
 
-export function getSite(hoist: RunningHoist, host: string, path: string): Promise<{ status: number; body: string }> {
-  const port = new URL(hoist.url).port;
-  return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, headers: { host } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
+export async function getSite(hoist: RunningHoist, host: string, path: string): Promise<{ status: number; body: string }> {
+  const reply = await requestAsHost({ port: new URL(hoist.url).port, host, path });
+  return { status: reply.status, body: reply.body.toString("utf8") };
 }
 
 /** Waits until the site serves `text` (the gateway caches live pointers for about a second). */
