@@ -1,8 +1,8 @@
-import { createClients, type Clients } from "./core/aws.ts";
-import { loadConfig, type Config } from "./core/config.ts";
-import { createLogger, type Logger } from "./core/log.ts";
-import { siteId } from "./core/site.ts";
-import { parseStagingKey } from "./core/staging.ts";
+import { createClients, type Clients } from "../core/aws.ts";
+import { loadConfig, type Config } from "../core/config.ts";
+import { createLogger, type Logger } from "../core/log.ts";
+import { siteId } from "../core/site.ts";
+import { parseStagingKey } from "../core/staging.ts";
 import { runDeploy, type LambdaClock, type RunResult } from "./deploy/run-deploy.ts";
 import { parseS3Event } from "./s3-event.ts";
 

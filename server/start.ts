@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
-import { ConfigError, loadConfig, type Config } from "../lambda/core/config.ts";
-import { createLogger, type Logger } from "../lambda/core/log.ts";
+import { ConfigError, loadConfig, type Config } from "../core/config.ts";
+import { createLogger, type Logger } from "../core/log.ts";
 import { DEFAULT_WEB_DIR } from "./panel/serve-panel.ts";
-import { runHoist } from "./run-hoist.ts";
+import { runHoist } from "./hoist-server.ts";
 
 /**
  * `npm start`. Without NODE_ENV=production: local mode (everything on this machine, see

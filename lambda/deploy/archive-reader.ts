@@ -1,8 +1,8 @@
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
-import { HoistError } from "../core/errors.ts";
-import type { DeployLimits } from "../core/config.ts";
+import { HoistError } from "../../core/errors.ts";
+import type { DeployLimits } from "../../core/config.ts";
 
 /**
  * Streams a staged archive as a sequence of tar entries: body → byte meter → gunzip → size

@@ -2,7 +2,7 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectComm
 import { createGunzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Readable } from "node:stream";
-import { blobKey } from "../core/manifest.ts";
+import { blobKey } from "../../core/manifest.ts";
 
 export type BlobMeta = { contentType: string; contentEncoding?: "gzip"; cacheControl: string };
 export type PutResult = { key: string; uploadedBytes: number; reused: boolean };

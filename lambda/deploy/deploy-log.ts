@@ -1,5 +1,5 @@
-import type { Logger } from "../core/log.ts";
-import { MAX_LOG_LINES, type DeployLogLine } from "../core/deploy-records.ts";
+import type { Logger } from "../../core/log.ts";
+import { MAX_LOG_LINES, type DeployLogLine } from "../../core/deploy-records.ts";
 
 /**
  * The lines a site owner sees in the panel for one deploy: the few facts that explain it,

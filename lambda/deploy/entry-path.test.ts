@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { HoistError } from "../core/errors.ts";
+import { HoistError } from "../../core/errors.ts";
 import { checkEntryPath, checkPathSafety, NameRegistry, splitTopFolder } from "./entry-path.ts";
 
 const rules = { maxPathDepth: 4, maxKeyBytes: 64 };

@@ -1,4 +1,4 @@
-import { HoistError, quotePath } from "../core/errors.ts";
+import { HoistError, quotePath } from "../../core/errors.ts";
 
 /**
  * Path rules for archive entries. node-tar applies its own path protections only when it

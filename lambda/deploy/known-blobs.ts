@@ -1,8 +1,8 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { readManifest, type ManifestFile } from "../core/manifest.ts";
-import { PRODUCTION } from "../core/site.ts";
-import type { Sites } from "../core/sites.ts";
-import type { Logger } from "../core/log.ts";
+import { readManifest, type ManifestFile } from "../../core/manifest.ts";
+import { PRODUCTION } from "../../core/site.ts";
+import type { Sites } from "../../core/sites.ts";
+import type { Logger } from "../../core/log.ts";
 
 /**
  * The blob keys a site's stages serve right now, with their stored sizes (so a reused blob needs

@@ -1,15 +1,15 @@
 import { GetObjectCommand } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
 import { ulid } from "ulid";
-import type { Clients } from "../core/aws.ts";
-import type { Config } from "../core/config.ts";
-import { DeployRecords, type DeployProgress, type DeployRecord, type DeployStats } from "../core/deploy-records.ts";
-import { HoistError, isHoistError } from "../core/errors.ts";
-import type { Logger } from "../core/log.ts";
-import { writeManifest, type Manifest, type ManifestFile } from "../core/manifest.ts";
-import { parseSiteSettings } from "../core/site-settings.ts";
-import { parseSiteId, stageHostLabel, stageUrl } from "../core/site.ts";
-import { Sites } from "../core/sites.ts";
+import type { Clients } from "../../core/aws.ts";
+import type { Config } from "../../core/config.ts";
+import { DeployRecords, type DeployProgress, type DeployRecord, type DeployStats } from "../../core/deploy-records.ts";
+import { HoistError, isHoistError } from "../../core/errors.ts";
+import type { Logger } from "../../core/log.ts";
+import { writeManifest, type Manifest, type ManifestFile } from "../../core/manifest.ts";
+import { parseSiteSettings } from "../../core/site-settings.ts";
+import { parseSiteId, stageHostLabel, stageUrl } from "../../core/site.ts";
+import { Sites } from "../../core/sites.ts";
 import type { ArchiveMeter } from "./archive-reader.ts";
 import { BlobStore } from "./blob-store.ts";
 import { DeployLog } from "./deploy-log.ts";
@@ -140,7 +140,7 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       stage: record.stage,
       deployId: staged.deployId,
       manifestKey,
-      owner: record.clientKey,
+      owner: record.owner,
     });
     switch (published) {
       case "published":

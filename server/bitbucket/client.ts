@@ -1,11 +1,13 @@
 import { Readable, Transform } from "node:stream";
 import * as jwt from "atlassian-jwt";
-import { HoistError } from "../../lambda/core/errors.ts";
-import type { Logger } from "../../lambda/core/log.ts";
+import { HoistError } from "../../core/errors.ts";
+import type { Logger } from "../../core/log.ts";
+import type { SiteRef } from "../../core/site.ts";
+import { MAX_SETTINGS_BYTES } from "../../core/site-settings.ts";
 import { TokenCache } from "./token-cache.ts";
 
 /**
- * THE module that talks to Bitbucket (DESIGN.md §5, §6). Everything else asks it, with either
+ * THE module that talks to Bitbucket (docs/architecture.md, "Bitbucket"). Everything else asks it, with either
  * kind of credentials:
  *  - a Connect installation: its JWT (iss = add-on key, sub = clientKey, qsh over the token
  *    path) traded for a bearer token at `<baseUrl>/site/oauth2/access_token`, cached until
@@ -13,21 +15,19 @@ import { TokenCache } from "./token-cache.ts";
  *  - a repository access token (direct mode): used as the bearer token as it is;
  *  - archive: `<baseUrl>/<ws>/<repo>/get/<commit>.tar.gz` as a stream, failing with a `fetch.*`
  *    reason on 401/404/5xx, a broken connection, or no bytes for `stallMs`;
- *  - postBuildStatus, repository (main branch), readFile (repo config at a commit).
+ *  - postBuildStatus, repository (main branch), readFile (the site settings file at a commit).
  * Tokens and secrets never reach a log line.
  */
 
 export type BitbucketInstallation = { kind?: "connect"; clientKey: string; addonKey: string; sharedSecret: string; baseUrl: string; baseApiUrl: string };
-/** Direct mode (DESIGN.md §6): one repository, a repository access token, no Connect. */
+/** Direct mode: one repository, a repository access token, no Connect. */
 export type RepositoryAccessToken = { kind: "repository-token"; owner: string; accessToken: string; baseUrl: string; baseApiUrl: string };
 /** Whatever lets Hoist act on a repository: a Connect installation or a repository access token. */
 export type BitbucketCredentials = BitbucketInstallation | RepositoryAccessToken;
-export type RepoRef = { workspace: string; repo: string };
 export type BuildStatus = { key: string; state: "INPROGRESS" | "SUCCESSFUL" | "FAILED" | "STOPPED"; url: string; name: string; description: string; refname?: string };
 
 const TOKEN_PATH = "/site/oauth2/access_token";
 const REQUEST_TIMEOUT_MS = 10_000;
-const MAX_CONFIG_BYTES = 64 * 1024;
 
 export class BitbucketError extends Error {
   override name = "BitbucketError";
@@ -88,7 +88,7 @@ export class BitbucketClient {
   }
 
   /** The archive of one commit, streamed. The stream fails with a `fetch.*` HoistError. */
-  async archive(inst: BitbucketCredentials, ref: RepoRef, commit: string, signal?: AbortSignal): Promise<Readable> {
+  async archive(inst: BitbucketCredentials, ref: SiteRef, commit: string, signal?: AbortSignal): Promise<Readable> {
     let token: string;
     try {
       token = await this.accessToken(inst);
@@ -124,7 +124,7 @@ export class BitbucketClient {
     return body.pipe(stallGuard(this.opts.stallMs, () => controller.abort(new Error("stalled")), body));
   }
 
-  async postBuildStatus(inst: BitbucketCredentials, ref: RepoRef, commit: string, status: BuildStatus): Promise<void> {
+  async postBuildStatus(inst: BitbucketCredentials, ref: SiteRef, commit: string, status: BuildStatus): Promise<void> {
     const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}/commit/${encodeURIComponent(commit)}/statuses/build`;
     const res = await this.apiCall(inst, url, { method: "POST", body: JSON.stringify(status), headers: { "content-type": "application/json" } });
     await res.body?.cancel().catch(() => undefined);
@@ -132,7 +132,7 @@ export class BitbucketClient {
   }
 
   /** The repository's main branch name, or undefined when Bitbucket does not say. */
-  async mainBranch(inst: BitbucketCredentials, ref: RepoRef): Promise<string | undefined> {
+  async mainBranch(inst: BitbucketCredentials, ref: SiteRef): Promise<string | undefined> {
     const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}`;
     const res = await this.apiCall(inst, url, { method: "GET" });
     if (!res.ok) {
@@ -143,8 +143,8 @@ export class BitbucketClient {
     return typeof body.mainbranch?.name === "string" ? body.mainbranch.name : undefined;
   }
 
-  /** A small file at a commit (repo config), or undefined when it does not exist. */
-  async readFile(inst: BitbucketCredentials, ref: RepoRef, commit: string, path: string): Promise<string | undefined> {
+  /** A small file at a commit (the settings file), or undefined when it does not exist. */
+  async readFile(inst: BitbucketCredentials, ref: SiteRef, commit: string, path: string): Promise<string | undefined> {
     const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}/src/${encodeURIComponent(commit)}/${path.split("/").map(encodeURIComponent).join("/")}`;
     const res = await this.apiCall(inst, url, { method: "GET" });
     if (res.status === 404) {
@@ -155,7 +155,7 @@ export class BitbucketClient {
       await res.body?.cancel().catch(() => undefined);
       throw new BitbucketError(`Bitbucket did not return ${path} (${res.status})`, res.status);
     }
-    return readCapped(res, MAX_CONFIG_BYTES, path);
+    return readCapped(res, MAX_SETTINGS_BYTES, path);
   }
 
   private async apiCall(inst: BitbucketCredentials, url: string, init: RequestInit): Promise<Response> {
@@ -213,7 +213,7 @@ async function readCapped(res: Response, max: number, what: string): Promise<str
     total += value.byteLength;
     if (total > max) {
       await reader.cancel();
-      throw new HoistError("config.invalid", `${what} is larger than ${max / 1024} KB; keep the config file small.`);
+      throw new HoistError("config.invalid", `${what} is larger than ${max / 1024} KB; keep the settings file small.`);
     }
     chunks.push(value);
   }

@@ -2,17 +2,17 @@ import { createReadStream, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ulid } from "ulid";
-import { configToEnv, type Config } from "../../lambda/core/config.ts";
-import { EMBEDDED_CREDENTIALS } from "../../lambda/core/aws.ts";
-import { DeployRecords, FINAL_STATUSES, type DeployRecord } from "../../lambda/core/deploy-records.ts";
-import { isHoistError } from "../../lambda/core/errors.ts";
-import type { Logger } from "../../lambda/core/log.ts";
-import { parseSiteId, PRODUCTION, siteId, stageUrl } from "../../lambda/core/site.ts";
-import { LOCAL_TIMEOUT_METADATA, stagingKey } from "../../lambda/core/staging.ts";
-import { openBackend } from "../backend/open.ts";
-import { LocalLambda } from "../local-lambda/runner.ts";
-import { connectStagingTrigger, expireIfAbandoned, s3Event } from "../local-lambda/trigger.ts";
-import { stageArchive } from "../staging/stage-archive.ts";
+import { configToEnv, type Config } from "../../core/config.ts";
+import { EMBEDDED_CREDENTIALS } from "../../core/aws.ts";
+import { DeployRecords, FINAL_STATUSES, type DeployRecord } from "../../core/deploy-records.ts";
+import { isHoistError } from "../../core/errors.ts";
+import type { Logger } from "../../core/log.ts";
+import { parseSiteId, PRODUCTION, siteId, stageUrl } from "../../core/site.ts";
+import { LOCAL_TIMEOUT_METADATA, stagingKey } from "../../core/staging.ts";
+import { openBackend } from "../backend.ts";
+import { LocalLambda } from "../local/lambda-runner.ts";
+import { connectStagingTrigger, expireIfAbandoned, s3Event } from "../local/staging-trigger.ts";
+import { stageArchive } from "../deploys/stage-archive.ts";
 
 export type DeployArgs = {
   archive: string;

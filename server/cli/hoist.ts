@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
-import { loadConfig } from "../../lambda/core/config.ts";
-import { createLogger } from "../../lambda/core/log.ts";
-import { openBackend } from "../backend/open.ts";
+import { loadConfig } from "../../core/config.ts";
+import { createLogger } from "../../core/log.ts";
+import { openBackend } from "../backend.ts";
 
 const USAGE = `Usage: npm run --silent hoist -- <command>
 

@@ -1,13 +1,13 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import type { Config } from "../../lambda/core/config.ts";
-import type { Logger } from "../../lambda/core/log.ts";
-import { createReleaseClients, destroyReleaseClients } from "../lambda-release/clients.ts";
-import { deployFunction, formatDeployReport } from "../lambda-release/deploy.ts";
-import { ReleaseError } from "../lambda-release/errors.ts";
-import { buildPackage, DEFAULT_ZIP_PATH, writePackage } from "../lambda-release/package.ts";
-import { formatRollbackReport, rollbackFunction } from "../lambda-release/rollback.ts";
-import { codeSha256 } from "../lambda-release/zip.ts";
+import type { Config } from "../../core/config.ts";
+import type { Logger } from "../../core/log.ts";
+import { createReleaseClients, destroyReleaseClients } from "./release/clients.ts";
+import { deployFunction, formatDeployReport } from "./release/deploy.ts";
+import { ReleaseError } from "./release/errors.ts";
+import { buildPackage, DEFAULT_ZIP_PATH, writePackage } from "./release/package.ts";
+import { formatRollbackReport, rollbackFunction } from "./release/rollback.ts";
+import { codeSha256 } from "./release/zip.ts";
 
 const USAGE = `Usage: npm run --silent hoist -- lambda <command>
 

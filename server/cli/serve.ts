@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import express from "express";
-import type { Config } from "../../lambda/core/config.ts";
-import type { Logger } from "../../lambda/core/log.ts";
-import { openBackend, type Backend } from "../backend/open.ts";
+import type { Config } from "../../core/config.ts";
+import type { Logger } from "../../core/log.ts";
+import { openBackend, type Backend } from "../backend.ts";
 import { createGateway } from "../gateway/router.ts";
 import { pages, sendPlainPage } from "../gateway/plain-page.ts";
-import { listen } from "../http/listen.ts";
+import { listen } from "../listen.ts";
 
 /**
  * `hoist serve`: the hosting gateway alone on PORT, against the configured backend. The full

@@ -6,11 +6,11 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig, type Config } from "../../lambda/core/config.ts";
-import { createLogger } from "../../lambda/core/log.ts";
-import { blobKey, writeManifest, type Manifest, type ManifestFile } from "../../lambda/core/manifest.ts";
-import { stageHostLabel } from "../../lambda/core/site.ts";
-import { Sites } from "../../lambda/core/sites.ts";
+import { loadConfig, type Config } from "../../core/config.ts";
+import { createLogger } from "../../core/log.ts";
+import { blobKey, writeManifest, type Manifest, type ManifestFile } from "../../core/manifest.ts";
+import { stageHostLabel } from "../../core/site.ts";
+import { Sites } from "../../core/sites.ts";
 import { runServe, type RunningServe } from "../cli/serve.ts";
 import { requestAsHost, type Reply } from "../../test/support/http.ts";
 

@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { Sites, type SiteStage } from "../../lambda/core/sites.ts";
+import { Sites, type SiteStage } from "../../core/sites.ts";
 import { Lru } from "./lru.ts";
 import { ManifestCache, type CachedManifest } from "./manifest-cache.ts";
 

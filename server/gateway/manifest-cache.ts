@@ -1,5 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { readManifest } from "../../lambda/core/manifest.ts";
+import { readManifest } from "../../core/manifest.ts";
 import { Lru } from "./lru.ts";
 import type { ServedFiles } from "./resolve-path.ts";
 import type { SiteRules } from "./site-rules.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ManifestFile } from "../../lambda/core/manifest.ts";
+import type { ManifestFile } from "../../core/manifest.ts";
 import { acceptsGzip, chooseRepresentation, ifNoneMatchHits } from "./negotiate.ts";
 
 const hash = "a".repeat(64);

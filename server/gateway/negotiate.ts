@@ -1,4 +1,4 @@
-import type { ManifestFile } from "../../lambda/core/manifest.ts";
+import type { ManifestFile } from "../../core/manifest.ts";
 
 /**
  * Content negotiation for one manifest entry: which representation to send, its ETag, and

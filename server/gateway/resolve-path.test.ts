@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ManifestFile } from "../../lambda/core/manifest.ts";
+import type { ManifestFile } from "../../core/manifest.ts";
 import { parseRequestPath, type RequestPath } from "./request-path.ts";
 import { resolvePath, type ServedFiles } from "./resolve-path.ts";
 

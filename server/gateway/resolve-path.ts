@@ -1,4 +1,4 @@
-import type { ManifestFile } from "../../lambda/core/manifest.ts";
+import type { ManifestFile } from "../../core/manifest.ts";
 import { encodePath, type RequestPath } from "./request-path.ts";
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import express from "express";
-import type { Clients } from "../../lambda/core/aws.ts";
-import type { Config } from "../../lambda/core/config.ts";
-import type { Logger } from "../../lambda/core/log.ts";
+import type { Clients } from "../../core/aws.ts";
+import type { Config } from "../../core/config.ts";
+import type { Logger } from "../../core/log.ts";
 import { LiveSites, type LiveSiteOptions } from "./live-site.ts";
 import { pages, sendPlainPage, type PlainPage } from "./plain-page.ts";
 import { parseRequestPath } from "./request-path.ts";

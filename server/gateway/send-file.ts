@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { ManifestFile } from "../../lambda/core/manifest.ts";
+import type { ManifestFile } from "../../core/manifest.ts";
 import { ifRangeAllows, parseByteRange, type ByteRange } from "./byte-range.ts";
 import { chooseRepresentation, ifNoneMatchHits, type Representation } from "./negotiate.ts";
 

@@ -1,4 +1,4 @@
-import type { Config } from "../../lambda/core/config.ts";
+import type { Config } from "../../core/config.ts";
 
 /**
  * Which requests belong to the hosting gateway. Every name under the sites domain is a site

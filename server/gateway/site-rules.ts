@@ -1,4 +1,4 @@
-import type { Manifest } from "../../lambda/core/manifest.ts";
+import type { Manifest } from "../../core/manifest.ts";
 
 /**
  * The repository's own rules (hoist.json `headers` and `redirects`), with the pattern language

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Logger } from "../../lambda/core/log.ts";
+import type { Logger } from "../../core/log.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

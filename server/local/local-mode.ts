@@ -1,10 +1,10 @@
 import { join, resolve } from "node:path";
-import type { Config } from "../../lambda/core/config.ts";
-import type { Logger } from "../../lambda/core/log.ts";
-import { PRODUCTION, stageUrl } from "../../lambda/core/site.ts";
+import type { Config } from "../../core/config.ts";
+import type { Logger } from "../../core/log.ts";
+import { PRODUCTION, stageUrl } from "../../core/site.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/server.ts";
 import { DEFAULT_WEB_DIR } from "../panel/serve-panel.ts";
-import { runHoist, type RunningHoist } from "../run-hoist.ts";
+import { runHoist, type RunningHoist } from "../hoist-server.ts";
 import { prepareDemoRepo } from "./demo-repo.ts";
 import { ensurePanelBuilt } from "./ensure-panel-built.ts";
 

@@ -1,4 +1,4 @@
-import type { Manifest } from "../../lambda/core/manifest.ts";
+import type { Manifest } from "../../core/manifest.ts";
 import type { FileChange } from "./types.ts";
 
 /**

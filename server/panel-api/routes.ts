@@ -1,21 +1,19 @@
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
-import { ulid } from "ulid";
 import { z } from "zod";
-import type { Clients } from "../../lambda/core/aws.ts";
-import type { Config } from "../../lambda/core/config.ts";
-import type { DeployRecord, DeployRecords } from "../../lambda/core/deploy-records.ts";
-import type { Logger } from "../../lambda/core/log.ts";
-import { readManifest, type Manifest } from "../../lambda/core/manifest.ts";
-import { PRODUCTION, SlugSchema, siteId as siteIdOf, stageHostLabel, type SiteRef } from "../../lambda/core/site.ts";
-import type { SiteStage, Sites } from "../../lambda/core/sites.ts";
-import { stagingKey } from "../../lambda/core/staging.ts";
+import type { Clients } from "../../core/aws.ts";
+import type { Config } from "../../core/config.ts";
+import type { DeployRecord, DeployRecords } from "../../core/deploy-records.ts";
+import type { Logger } from "../../core/log.ts";
+import { readManifest, type Manifest } from "../../core/manifest.ts";
+import { PRODUCTION, SlugSchema, siteId as siteIdOf, type SiteRef } from "../../core/site.ts";
+import type { SiteStage, Sites } from "../../core/sites.ts";
 import type { BitbucketClient } from "../bitbucket/client.ts";
-import type { Addon } from "../connect/ace.ts";
-import type { Installation, Installations } from "../connect/installations.ts";
-import { scopeOf } from "../connect/session-token.ts";
-import { requireJwt, type VerifiedJwt } from "../connect/verify-jwt.ts";
-import type { DeployQueue } from "../push/deploy-queue.ts";
-import { loadRepoConfig } from "../repo-config/load-repo-config.ts";
+import { requireJwt, type Addon } from "../addon/ace.ts";
+import type { Installation, Installations } from "../addon/installations.ts";
+import { scopeOf } from "../addon/session-token.ts";
+import type { VerifiedJwt } from "../addon/verify-jwt.ts";
+import type { DeployQueue } from "../deploys/deploy-queue.ts";
+import { queueDeploy, resolveMainBranch } from "../deploys/queue-deploy.ts";
 import { ApiFailure, sendApiError } from "./api-error.ts";
 import { diffManifests } from "./file-changes.ts";
 import type { DeployDetailResponse, DeployPage, SiteResponse } from "./types.ts";
@@ -102,32 +100,22 @@ export function panelApiRouter(deps: PanelApiDeps): Router {
 
   router.post(`${base}/redeploy`, scoped(async (s, req, res) => {
     const body = parse(RedeployBody, req.body, "body");
-    const commit = body.commit.toLowerCase();
-    const mainBranch = (await deps.bitbucket.mainBranch(s.inst, s.ref).catch(() => undefined)) ?? "main";
-    const branch = body.branch ?? mainBranch;
-    const repoConfig = await loadRepoConfig(deps.bitbucket, s.inst, s.ref, commit);
-    if (!repoConfig.ok) throw new ApiFailure(400, repoConfig.error.code, repoConfig.error.message);
-    const stage = branch === (repoConfig.config.branch ?? mainBranch) ? PRODUCTION : branch;
-    if (stage !== PRODUCTION && !s.stages.some((st) => st.stage === stage)) {
-      throw new ApiFailure(400, "redeploy.unknown_stage", `The branch "${branch.slice(0, 100)}" has no stage on this site; opt it in with \`branches\` in hoist.json.`);
-    }
-    const claimed = await deps.sites.claim({ host: stageHostLabel(s.ref, stage), siteId: s.siteId, stage, owner: s.inst.clientKey });
-    if (!claimed) throw new ApiFailure(404, "site.not_found", "No such site for this installation.");
-    const deployId = ulid();
-    const record = await deps.records.createQueued({
-      siteId: s.siteId,
-      deployId,
-      clientKey: s.inst.clientKey,
-      stage,
-      branch,
-      commit,
+    const mainBranch = await resolveMainBranch(deps.bitbucket, s.inst, s.ref);
+    const result = await queueDeploy(deps, {
+      ref: s.ref,
+      owner: s.inst.clientKey,
+      credentials: s.inst,
+      branch: body.branch ?? mainBranch,
+      commit: body.commit.toLowerCase(),
+      mainBranch,
       trigger: "redeploy",
-      stagingKey: stagingKey(s.ref, deployId),
-      directory: repoConfig.config.directory,
+      log: deps.logger.child({ clientKey: s.inst.clientKey, siteId: s.siteId }),
     });
-    await deps.queue.enqueue(record);
-    const current = (await deps.records.get(s.siteId, deployId)) ?? record;
-    res.status(202).json({ deploy: view(deps, s, current) });
+    if (result.kind === "not_queued") {
+      if (result.code === "site.owned_elsewhere") throw new ApiFailure(404, "site.not_found", "No such site for this installation.");
+      throw new ApiFailure(400, result.code, result.message);
+    }
+    res.status(202).json({ deploy: view(deps, s, result.deploy) });
   }));
 
   router.use("/api", (_req, res) => sendApiError(res, new ApiFailure(404, "not_found", "No such API route.")));
@@ -151,14 +139,14 @@ async function scope(deps: PanelApiDeps, req: Request, verified: VerifiedJwt): P
   const ref = { workspace: ws.data, repo: rp.data };
   const siteId = siteIdOf(ref);
   const all = await deps.sites.listStages(siteId);
-  if (all.some((st) => st.ownerClientKey !== undefined && st.ownerClientKey !== inst.clientKey)) {
+  if (all.some((st) => st.owner !== undefined && st.owner !== inst.clientKey)) {
     throw new ApiFailure(404, "site.not_found", "No such site for this installation.");
   }
   return { inst, ref, siteId, stages: all };
 }
 
 async function ownedStages(deps: PanelApiDeps, siteId: string, clientKey: string): Promise<SiteStage[]> {
-  return (await deps.sites.listStages(siteId)).filter((st) => st.ownerClientKey === undefined || st.ownerClientKey === clientKey);
+  return (await deps.sites.listStages(siteId)).filter((st) => st.owner === undefined || st.owner === clientKey);
 }
 
 function view(deps: PanelApiDeps, s: Scoped, record: DeployRecord) {

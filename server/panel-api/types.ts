@@ -12,7 +12,7 @@
  *   POST /api/sites/:workspace/:repo/rollback  RollbackRequest → SiteResponse   (409 rollback.conflict)
  *   POST /api/sites/:workspace/:repo/redeploy  RedeployRequest → 202 { deploy: DeployView }
  */
-import type { DeployLogLine, DeployProgress, DeployRecord, DeployStats, DeployStatus, DeployTrigger } from "../../lambda/core/deploy-records.ts";
+import type { DeployLogLine, DeployProgress, DeployRecord, DeployStats, DeployStatus, DeployTrigger } from "../../core/deploy-records.ts";
 
 export type { DeployLogLine, DeployProgress, DeployStats, DeployStatus, DeployTrigger };
 

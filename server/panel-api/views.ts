@@ -1,6 +1,6 @@
-import type { DeployRecord } from "../../lambda/core/deploy-records.ts";
-import { parseSiteId, stageUrl } from "../../lambda/core/site.ts";
-import type { SiteStage } from "../../lambda/core/sites.ts";
+import type { DeployRecord } from "../../core/deploy-records.ts";
+import { parseSiteId, stageUrl } from "../../core/site.ts";
+import type { SiteStage } from "../../core/sites.ts";
 import type { DeployView, StageView } from "./types.ts";
 
 /** Deploy records and stage items as the panel sees them: no run ids, leases or staging keys. */

@@ -1,14 +1,14 @@
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import express, { type Request, type Response, type Router } from "express";
-import type { Config } from "../../lambda/core/config.ts";
-import type { Logger } from "../../lambda/core/log.ts";
-import { SlugSchema } from "../../lambda/core/site.ts";
-import type { Addon } from "../connect/ace.ts";
-import { ROUTES } from "../connect/descriptor.ts";
-import type { Installations } from "../connect/installations.ts";
-import { mintSessionToken } from "../connect/session-token.ts";
-import { requireJwt, type VerifiedJwt } from "../connect/verify-jwt.ts";
+import type { Config } from "../../core/config.ts";
+import type { Logger } from "../../core/log.ts";
+import { SlugSchema } from "../../core/site.ts";
+import { requireJwt, type Addon } from "../addon/ace.ts";
+import { ROUTES } from "../addon/descriptor.ts";
+import type { Installations } from "../addon/installations.ts";
+import { mintSessionToken } from "../addon/session-token.ts";
+import type { VerifiedJwt } from "../addon/verify-jwt.ts";
 import { injectPanelTags, PanelHtml, escapeAttribute } from "./panel-html.ts";
 
 /**

@@ -1,30 +1,20 @@
-import { ulid } from "ulid";
-import type { DeployRecords } from "../../lambda/core/deploy-records.ts";
-import type { Logger } from "../../lambda/core/log.ts";
-import { PRODUCTION, SlugSchema, siteId as siteIdOf, stageHostLabel, type SiteRef } from "../../lambda/core/site.ts";
-import type { Sites } from "../../lambda/core/sites.ts";
-import { stagingKey } from "../../lambda/core/staging.ts";
-import type { BitbucketClient, BitbucketCredentials } from "../bitbucket/client.ts";
-import type { InstallVerifier } from "../connect/install-verification.ts";
-import type { Installation, Installations } from "../connect/installations.ts";
-import { branchOptedIn } from "../repo-config/hoist-config.ts";
-import { loadRepoConfig } from "../repo-config/load-repo-config.ts";
-import type { DeliveryDedupe } from "./delivery-dedupe.ts";
-import type { DeployQueue } from "./deploy-queue.ts";
-import { branchTips, type BranchTip, type PushPayload } from "./parse-push.ts";
+import type { Logger } from "../../core/log.ts";
+import { SlugSchema, siteId as siteIdOf, type SiteRef } from "../../core/site.ts";
+import type { InstallVerifier } from "../addon/install-verification.ts";
+import type { Installation, Installations } from "../addon/installations.ts";
+import type { BitbucketCredentials } from "../bitbucket/client.ts";
+import { queueDeploy, resolveMainBranch, type QueueDeployDeps } from "../deploys/queue-deploy.ts";
+import { branchTips, type PushPayload } from "./parse-push.ts";
 
 /**
  * The work of one verified repo:push delivery, after Bitbucket has had its answer.
  * Connect (`handlePush`): installation active and verified? → repository in the installation's
- * workspace? → the shared part. Direct mode (server/direct) checks its own site and comes in at
- * `handleAuthorisedPush` with the site's repository access token. The shared part:
- *   per changed branch: repo config at the commit → which stage (production = the configured or
- *   main branch; others only when opted in) → first time for this delivery? → the stage belongs
- *   to this owner (claim) → deploy record `queued` → queue.
- * Deleted refs, tags and branches the site does not deploy are skipped with a logged reason.
- * A stranger's claim is refused before any record is written, so an owner's history only ever
- * holds its own deploys; a Connect installation and a direct site are always strangers
- * (their owner keys differ: clientKey vs `direct:<ws>/<repo>`).
+ * workspace? → the shared part. Direct mode (direct-webhook.ts) checks its own site and comes in
+ * at `handleAuthorisedPush` with the site's repository access token. The shared part: each
+ * changed branch tip goes to queueDeploy() (deploys/queue-deploy.ts), which decides the stage,
+ * refuses redeliveries and strangers, and records and queues the deploy. Deleted refs and tags
+ * are skipped here, with a logged reason. A Connect installation and a direct site are always
+ * strangers to each other (their owner keys differ: clientKey vs `direct:<ws>/<repo>`).
  */
 
 export type PushContext = { clientKey: string; deliveryId: string; payload: PushPayload; log: Logger };
@@ -41,13 +31,7 @@ export type PushAuthority = {
 export type AuthorisedPush = { deliveryId: string; payload: PushPayload; log: Logger };
 
 /** What the shared pipeline needs; the Connect entry adds installations and their verifier. */
-export type PushPipelineDeps = {
-  bitbucket: BitbucketClient;
-  records: DeployRecords;
-  sites: Sites;
-  dedupe: DeliveryDedupe;
-  queue: DeployQueue;
-};
+export type PushPipelineDeps = QueueDeployDeps;
 
 export type PushHandlerDeps = PushPipelineDeps & {
   installations: Installations;
@@ -85,54 +69,26 @@ export async function handleAuthorisedPush(deps: PushPipelineDeps, ctx: Authoris
       log.info({ ref: decision.ref.slice(0, 200), why: decision.reason }, "change skipped");
       continue;
     }
-    if (authority.allowsBranch && !authority.allowsBranch(decision.tip.branch)) {
-      log.info({ branch: decision.tip.branch.slice(0, 200) }, "change skipped: the branch is not in this site's `branches` (HOIST_DIRECT_SITES_FILE)");
+    const { tip } = decision;
+    if (authority.allowsBranch && !authority.allowsBranch(tip.branch)) {
+      log.info({ branch: tip.branch.slice(0, 200) }, "change skipped: the branch is not in this site's `branches` (HOIST_DIRECT_SITES_FILE)");
       continue;
     }
-    mainBranch ??= await deps.bitbucket.mainBranch(authority.credentials, ref).catch(() => undefined);
-    await deployTip(deps, ctx, authority, ref, decision.tip, mainBranch ?? "main");
+    mainBranch = await resolveMainBranch(deps.bitbucket, authority.credentials, ref, mainBranch);
+    await queueDeploy(deps, {
+      ref,
+      owner: authority.owner,
+      credentials: authority.credentials,
+      branch: tip.branch,
+      commit: tip.commit,
+      mainBranch,
+      trigger: "push",
+      author: tip.author,
+      message: tip.message,
+      deliveryId: ctx.deliveryId,
+      log: log.child({ branch: tip.branch.slice(0, 200), commit: tip.commit }),
+    });
   }
-}
-
-async function deployTip(deps: PushPipelineDeps, ctx: AuthorisedPush, authority: PushAuthority, ref: SiteRef, tip: BranchTip, mainBranch: string): Promise<void> {
-  const log = ctx.log.child({ branch: tip.branch.slice(0, 200), commit: tip.commit });
-  const repoConfig = await loadRepoConfig(deps.bitbucket, authority.credentials, ref, tip.commit);
-  const productionBranch = repoConfig.ok ? (repoConfig.config.branch ?? mainBranch) : mainBranch;
-  const stage = tip.branch === productionBranch ? PRODUCTION : repoConfig.ok && branchOptedIn(repoConfig.config, tip.branch) ? tip.branch : undefined;
-  if (!stage) return log.info("change skipped: the site does not deploy this branch (add it to `branches` in hoist.json)");
-  const siteId = siteIdOf(ref);
-  if (!(await deps.dedupe.firstTime({ deliveryId: ctx.deliveryId, siteId, stage, commit: tip.commit }))) {
-    return log.info("redelivery of a push already handled; nothing deployed");
-  }
-  const host = stageHostLabel(ref, stage);
-  if (!(await deps.sites.claim({ host, siteId, stage, owner: authority.owner }))) {
-    return log.warn({ host }, "push refused: this site belongs to another installation or direct site (or its host name is taken)");
-  }
-  const deployId = ulid();
-  const record = await deps.records.createQueued({
-    siteId,
-    deployId,
-    clientKey: authority.owner,
-    stage,
-    branch: tip.branch,
-    commit: tip.commit,
-    author: tip.author,
-    message: tip.message,
-    trigger: "push",
-    stagingKey: stagingKey(ref, deployId),
-    deliveryId: ctx.deliveryId,
-    directory: repoConfig.ok ? repoConfig.config.directory : undefined,
-    settings: repoConfig.ok ? repoConfig.config : undefined,
-  });
-  log.info({ deployId, stage }, "deploy queued");
-  if (!repoConfig.ok) {
-    const { code, message } = repoConfig.error;
-    await deps.records.endQueued(siteId, deployId, { status: "failed", reason: code, reasonMessage: message, log: [{ t: new Date().toISOString(), level: "error", msg: `${code}: ${message}` }] });
-    const failed = await deps.records.get(siteId, deployId);
-    if (failed) await deps.queue.postStatus(failed);
-    return log.warn({ deployId, reason: code }, "deploy failed: the repository's Hoist config is invalid");
-  }
-  await deps.queue.enqueue(record);
 }
 
 async function activeInstallation(deps: PushHandlerDeps, clientKey: string): Promise<Installation | undefined> {

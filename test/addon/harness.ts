@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import * as jwt from "atlassian-jwt";
-import { loadConfig } from "../../lambda/core/config.ts";
-import { createLogger } from "../../lambda/core/log.ts";
-import { runHoist, type RunningHoist } from "../../server/run-hoist.ts";
+import { loadConfig } from "../../core/config.ts";
+import { createLogger } from "../../core/log.ts";
+import { runHoist, type RunningHoist } from "../../server/hoist-server.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/server.ts";
 import { requestAsHost } from "../support/http.ts";
 

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configToEnv } from "../../lambda/core/config.ts";
-import { createLogger } from "../../lambda/core/log.ts";
+import { configToEnv } from "../../core/config.ts";
+import { createLogger } from "../../core/log.ts";
 import type { RunResult } from "../../lambda/deploy/run-deploy.ts";
-import { aceSettingsTable } from "../../server/connect/ace.ts";
-import { LocalLambda } from "../../server/local-lambda/runner.ts";
-import { s3Event } from "../../server/local-lambda/trigger.ts";
+import { aceSettingsTable } from "../../server/addon/ace.ts";
+import { LocalLambda } from "../../server/local/lambda-runner.ts";
+import { s3Event } from "../../server/local/staging-trigger.ts";
 import { type Moto, startMoto, useDummyCredentials } from "../support/moto.ts";
 import { api, openPanel, type Repo, type Stack, siteHost, siteShows, startStack } from "./harness.ts";
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { git, siteHost, siteShows, startStack, waitFor, type Repo, type Stack } from "./harness.ts";
 
 /** Which pushes deploy where (hoist.json / hoist.yml, branch stages, tags, deletions), and the per-stage queue. */
-describe("branch stages, repo config and the deploy queue", () => {
+describe("branch stages, site settings and the deploy queue", () => {
   let stack: Stack;
   let repo: Repo;
   const history = async (stage?: string) => (await stack.hoist.hoist.records.list("acme/site", { stage })).deploys;

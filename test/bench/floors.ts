@@ -4,8 +4,8 @@ import { createReadStream } from "node:fs";
 import { once } from "node:events";
 import { createGunzip, gzipSync } from "node:zlib";
 import { Parser, type ReadEntry } from "tar";
-import { createClients } from "../../lambda/core/aws.ts";
-import { loadConfig } from "../../lambda/core/config.ts";
+import { createClients } from "../../core/aws.ts";
+import { loadConfig } from "../../core/config.ts";
 import { contentTypeFor, shouldCompress } from "../../lambda/deploy/content-type.ts";
 import { cpuMsSince, serveChild } from "./child.ts";
 

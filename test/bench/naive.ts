@@ -6,8 +6,8 @@ import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 import { x as extract } from "tar";
-import { createClients } from "../../lambda/core/aws.ts";
-import { loadConfig } from "../../lambda/core/config.ts";
+import { createClients } from "../../core/aws.ts";
+import { loadConfig } from "../../core/config.ts";
 import { contentTypeFor, shouldCompress } from "../../lambda/deploy/content-type.ts";
 import { cpuMsSince, serveChild } from "./child.ts";
 

@@ -2,10 +2,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadConfig, type Config } from "../../lambda/core/config.ts";
-import { DeployRecords } from "../../lambda/core/deploy-records.ts";
-import { createLogger } from "../../lambda/core/log.ts";
-import { openBackend, type Backend } from "../../server/backend/open.ts";
+import { loadConfig, type Config } from "../../core/config.ts";
+import { DeployRecords } from "../../core/deploy-records.ts";
+import { createLogger } from "../../core/log.ts";
+import { openBackend, type Backend } from "../../server/backend.ts";
 import { deployArchive, type DeployResultLine } from "../../server/cli/deploy.ts";
 import { cpuMsSince, runChild } from "./child.ts";
 import { CORPUS_NAMES, ensureCorpus, type CorpusInfo, type CorpusName } from "./corpus.ts";
@@ -156,7 +156,7 @@ async function withBackend<T>(config: Config, logger: ReturnType<typeof createLo
 }
 
 async function measuredDeploy(config: Config, logger: ReturnType<typeof createLogger>, corpus: CorpusInfo): Promise<CorpusResult["deploy"]> {
-  const rss = watchChildRss((cmdline) => cmdline.includes("local-lambda/worker"));
+  const rss = watchChildRss((cmdline) => cmdline.includes("local/lambda-worker"));
   const startedAt = Date.now();
   const started = performance.now();
   const host = process.cpuUsage();

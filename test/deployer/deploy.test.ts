@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { configToEnv } from "../../lambda/core/config.ts";
-import { EMBEDDED_CREDENTIALS } from "../../lambda/core/aws.ts";
-import { readManifest } from "../../lambda/core/manifest.ts";
-import type { SiteRef } from "../../lambda/core/site.ts";
+import { configToEnv } from "../../core/config.ts";
+import { EMBEDDED_CREDENTIALS } from "../../core/aws.ts";
+import { readManifest } from "../../core/manifest.ts";
+import type { SiteRef } from "../../core/site.ts";
 import { IMMUTABLE, REVALIDATE } from "../../lambda/deploy/cache-control.ts";
 import { SMALL_FILE_BYTES } from "../../lambda/deploy/store-archive.ts";
-import { s3Event } from "../../server/local-lambda/trigger.ts";
+import { s3Event } from "../../server/local/staging-trigger.ts";
 import {
   configWith,
   deploy,

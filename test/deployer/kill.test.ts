@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { EMBEDDED_CREDENTIALS } from "../../lambda/core/aws.ts";
-import { configToEnv } from "../../lambda/core/config.ts";
-import { stageHostLabel, type SiteRef } from "../../lambda/core/site.ts";
-import { LocalLambda } from "../../server/local-lambda/runner.ts";
-import { s3Event } from "../../server/local-lambda/trigger.ts";
+import { EMBEDDED_CREDENTIALS } from "../../core/aws.ts";
+import { configToEnv } from "../../core/config.ts";
+import { stageHostLabel, type SiteRef } from "../../core/site.ts";
+import { LocalLambda } from "../../server/local/lambda-runner.ts";
+import { s3Event } from "../../server/local/staging-trigger.ts";
 import { deploy, fetchDecoded, liveStage, openEmbeddedWorld, silent, stage, urlPath, type Staged, type World } from "./fixtures/harness.ts";
 import { siteArchive } from "./fixtures/tar.ts";
 

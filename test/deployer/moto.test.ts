@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SiteRef } from "../../lambda/core/site.ts";
+import type { SiteRef } from "../../core/site.ts";
 import { deploy, listKeys, liveStage, manifestExists, openAwsWorld, servingDifferences, type World } from "./fixtures/harness.ts";
 import { siteArchive, targz, TOP } from "./fixtures/tar.ts";
 import { type Moto, startMoto, useDummyCredentials } from "../support/moto.ts";

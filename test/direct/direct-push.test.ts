@@ -48,7 +48,7 @@ describe("direct mode: plain repository webhooks + repository access tokens", ()
     expect(statuses.map((s) => s.state)).toEqual(["SUCCESSFUL"]);
     expect(statuses[0]!.url).toContain("site--acme.");
     const [deploy] = await stack.deploys("acme/site");
-    expect(deploy).toMatchObject({ commit, status: "succeeded", branch: "main", clientKey: "direct:acme/site", message: "first direct deploy", deliveryId: delivery!.requestUuid });
+    expect(deploy).toMatchObject({ commit, status: "succeeded", branch: "main", owner: "direct:acme/site", message: "first direct deploy", deliveryId: delivery!.requestUuid });
   });
 
   it("a redelivery (same X-Request-UUID) deploys once", async () => {
@@ -144,14 +144,14 @@ describe("direct mode next to Connect", () => {
     // Assess 1: delivered, and skipped: no deploy, no claim on the stage.
     expect(stack.sandbox.deliveries().map((d) => [d.hookUuid ? "repository" : "connect", d.outcome])).toEqual([["connect", "delivered"]]);
     expect(await stack.deploys("acme/site")).toEqual([]);
-    expect((await stack.hoist.hoist.sites.get("site--acme"))?.ownerClientKey).toBeUndefined();
+    expect((await stack.hoist.hoist.sites.get("site--acme"))?.owner).toBeUndefined();
     // Act 2: the repository webhook is added; one push now reaches Hoist twice.
     stack.addWebhook("acme/site");
     const commit = await stack.pushFiles("acme/site", { "index.html": "<h1>Owned directly</h1>" }, "direct owns it");
     await stack.settle();
     // Assess 2: only the direct site's deploy exists, and it owns the stage.
     const deploys = await stack.deploys("acme/site");
-    expect(deploys.map((d) => [d.commit, d.clientKey, d.status])).toEqual([[commit, "direct:acme/site", "succeeded"]]);
-    expect((await stack.hoist.hoist.sites.get("site--acme"))?.ownerClientKey).toBe("direct:acme/site");
+    expect(deploys.map((d) => [d.commit, d.owner, d.status])).toEqual([[commit, "direct:acme/site", "succeeded"]]);
+    expect((await stack.hoist.hoist.sites.get("site--acme"))?.owner).toBe("direct:acme/site");
   });
 });

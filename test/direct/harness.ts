@@ -7,10 +7,10 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../../lambda/core/config.ts";
-import type { DeployRecord } from "../../lambda/core/deploy-records.ts";
-import { createLogger } from "../../lambda/core/log.ts";
-import { runHoist, type RunningHoist } from "../../server/run-hoist.ts";
+import { loadConfig } from "../../core/config.ts";
+import type { DeployRecord } from "../../core/deploy-records.ts";
+import { createLogger } from "../../core/log.ts";
+import { runHoist, type RunningHoist } from "../../server/hoist-server.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/server.ts";
 import { commitAndPush, getSite, git } from "../addon/harness.ts";
 

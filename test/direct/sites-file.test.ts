@@ -2,9 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../lambda/core/config.ts";
-import { checkHubSignature, hubSignature } from "../../server/direct/hub-signature.ts";
-import { loadDirectSites, parseDirectSites } from "../../server/direct/sites-file.ts";
+import { ConfigError, loadConfig } from "../../core/config.ts";
+import { checkHubSignature, hubSignature } from "../../server/push/hub-signature.ts";
+import { loadDirectSites, parseDirectSites } from "../../server/owners/direct-sites-file.ts";
 
 const SECRET = "s3cret-s3cret-s3cret-0123456789";
 const TOKEN = "ATCTT3xFfGN0-the-access-token";

@@ -1,8 +1,8 @@
 import { loadavg } from "node:os";
 import { monotonicFactory } from "ulid";
-import type { DeployRecords, DeployStats } from "../../../lambda/core/deploy-records.ts";
-import { PRODUCTION, siteId as siteIdOf } from "../../../lambda/core/site.ts";
-import { stagingKey } from "../../../lambda/core/staging.ts";
+import type { DeployRecords, DeployStats } from "../../../core/deploy-records.ts";
+import { PRODUCTION, siteId as siteIdOf } from "../../../core/site.ts";
+import { stagingKey } from "../../../core/staging.ts";
 import { signAddonRequest } from "../../../sandbox/connect-jwt.ts";
 import { runClient } from "./client.ts";
 import { smallSite, startBenchStack } from "./stack.ts";
@@ -90,7 +90,7 @@ async function seedOne(records: DeployRecords, ref: { workspace: string; repo: s
   await records.createQueued({
     siteId,
     deployId,
-    clientKey,
+    owner: clientKey,
     stage: PRODUCTION,
     branch: "main",
     commit: (BigInt(i) * 2654435761n).toString(16).padStart(40, "0").slice(-40),

@@ -1,6 +1,6 @@
 import { loadavg } from "node:os";
 import { DEMO } from "../../../server/local/local-mode.ts";
-import { siteId as siteIdOf } from "../../../lambda/core/site.ts";
+import { siteId as siteIdOf } from "../../../core/site.ts";
 import { git, smallSite, startBenchStack, workTree } from "./stack.ts";
 import { summarize, type Summary } from "./stats.ts";
 

@@ -3,9 +3,9 @@ import { request } from "node:http";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { loadConfig } from "../../../lambda/core/config.ts";
-import { createLogger } from "../../../lambda/core/log.ts";
-import { stageHostLabel, type SiteRef } from "../../../lambda/core/site.ts";
+import { loadConfig } from "../../../core/config.ts";
+import { createLogger } from "../../../core/log.ts";
+import { stageHostLabel, type SiteRef } from "../../../core/site.ts";
 import { startLocalMode, DEMO, type LocalMode } from "../../../server/local/local-mode.ts";
 import { SandboxState, type Installation } from "../../../sandbox/state.ts";
 

@@ -14,7 +14,7 @@ import { summarize, type Summary } from "./stats.ts";
  * Webhook acknowledgement under 50 concurrent signed repo:push deliveries. Each delivery is the
  * payload the sandbox itself builds (sandbox/push-events.ts) for a push that moved `main` by one
  * commit, each naming a different commit, so every one of them reaches the real push path after
- * the answer (repo config read from the sandbox, a queued deploy record, INPROGRESS status, the
+ * the answer (site settings read from the sandbox, a queued deploy record, INPROGRESS status, the
  * stage queue superseding all but the newest). One warm-up burst, then ROUNDS measured bursts;
  * between bursts the bench waits until every push and deploy has ended.
  */

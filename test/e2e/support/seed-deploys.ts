@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { monotonicFactory } from "ulid";
-import { createClients } from "../../../lambda/core/aws.ts";
-import { loadConfig } from "../../../lambda/core/config.ts";
-import { type DeployStats, DeployRecords } from "../../../lambda/core/deploy-records.ts";
-import { PRODUCTION, siteId, type SiteRef } from "../../../lambda/core/site.ts";
-import { stagingKey } from "../../../lambda/core/staging.ts";
+import { createClients } from "../../../core/aws.ts";
+import { loadConfig } from "../../../core/config.ts";
+import { type DeployStats, DeployRecords } from "../../../core/deploy-records.ts";
+import { PRODUCTION, siteId, type SiteRef } from "../../../core/site.ts";
+import { stagingKey } from "../../../core/staging.ts";
 
 /**
  * Deploy history without pushes, for the panel's render benchmark: `count` deploy records of a

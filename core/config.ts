@@ -1,0 +1,182 @@
+import { z } from "zod";
+
+/**
+ * Every setting Hoist reads, parsed once from the environment at start-up.
+ * Entry points call `loadConfig()` and pass the result down; nothing else reads `process.env`.
+ * The README documents each variable (keep the two in step).
+ */
+
+const MiB = 1024 * 1024;
+
+const intFrom = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.string().default("development"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOIST_BACKEND: z.enum(["embedded", "aws"]).optional(),
+  HOIST_DATA_DIR: z.string().default("./.hoist"),
+  HOIST_SITES_DOMAIN: z.string().optional(),
+  HOIST_BASE_URL: z.string().url().optional(),
+  HOIST_TABLE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]*$/).default("hoist-"),
+  HOIST_STAGING_BUCKET: z.string().default("hoist-staging"),
+  HOIST_SITES_BUCKET: z.string().default("hoist-sites"),
+  AWS_REGION: z.string().default("us-east-1"),
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+  AWS_ENDPOINT_URL_S3: z.string().url().optional(),
+  AWS_ENDPOINT_URL_DYNAMODB: z.string().url().optional(),
+  HOIST_MAX_ARCHIVE_BYTES: intFrom(512 * MiB),
+  HOIST_MAX_TOTAL_BYTES: intFrom(2048 * MiB),
+  HOIST_MAX_FILE_BYTES: intFrom(256 * MiB),
+  HOIST_MAX_FILES: intFrom(50_000),
+  HOIST_MAX_PATH_DEPTH: intFrom(32),
+  HOIST_UPLOAD_CONCURRENCY: intFrom(16),
+  HOIST_LAMBDA_TIMEOUT: intFrom(60),
+  HOIST_TIMEOUT_MARGIN_MS: intFrom(2000),
+  HOIST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  HOIST_LOG_HTTP_URL: z.string().url().optional(),
+  HOIST_ADDON_KEY: z.string().regex(/^[a-zA-Z0-9._-]+$/).default("hoist-deploys"),
+  AWS_ENDPOINT_URL_LAMBDA: z.string().url().optional(),
+  AWS_ENDPOINT_URL_IAM: z.string().url().optional(),
+  HOIST_LAMBDA_FUNCTION_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("hoist-deployer"),
+  HOIST_LAMBDA_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, "must be an IAM role ARN").optional(),
+  HOIST_LAMBDA_MEMORY: z.coerce.number().int().min(128).max(10240).default(1024),
+  HOIST_LAMBDA_ALIAS: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,127}$/).default("live"),
+  HOIST_DIRECT_SITES_FILE: z.string().min(1).optional(),
+});
+
+export type DeployLimits = {
+  /** Compressed bytes of the staged archive. */
+  maxArchiveBytes: number;
+  /** Uncompressed bytes of all entries, counted in the stream. */
+  maxTotalBytes: number;
+  maxFileBytes: number;
+  maxFiles: number;
+  maxPathDepth: number;
+};
+
+export type Config = {
+  production: boolean;
+  port: number;
+  backend: "embedded" | "aws";
+  dataDir: string;
+  /** Host suffix under which each site is served: `<repo>--<workspace>.<sitesDomain>`. */
+  sitesDomain: string;
+  /** Public origin of the add-on (Connect `baseUrl`); local mode derives it from the port. */
+  baseUrl: string;
+  addonKey: string;
+  region: string;
+  endpoints: { s3?: string; dynamodb?: string; lambda?: string; iam?: string };
+  buckets: { staging: string; sites: string };
+  tables: { deploys: string; sites: string; prefix: string };
+  limits: DeployLimits;
+  uploadConcurrency: number;
+  lambdaTimeoutSeconds: number;
+  timeoutMarginMs: number;
+  log: { level: string; httpUrl?: string };
+  /** The deployer function on AWS, as `hoist lambda deploy` creates and updates it. */
+  lambda: { functionName: string; roleArn?: string; memoryMb: number; alias: string };
+  /**
+   * Direct mode: path of the JSON file listing the sites deployed by plain repository webhooks +
+   * repository access tokens. Unset = Connect only. The server reads and validates it once at
+   * start (server/owners/direct-sites-file.ts); the deployer never needs it.
+   */
+  directSitesFile?: string;
+};
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Hoist's settings are invalid (${problems}) — fix these environment variables and start again.`);
+  }
+  const e = parsed.data;
+  const endpoints = {
+    s3: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
+    dynamodb: e.AWS_ENDPOINT_URL_DYNAMODB ?? e.AWS_ENDPOINT_URL,
+    lambda: e.AWS_ENDPOINT_URL_LAMBDA ?? e.AWS_ENDPOINT_URL,
+    iam: e.AWS_ENDPOINT_URL_IAM ?? e.AWS_ENDPOINT_URL,
+  };
+  // Embedded is the default only when nothing points at AWS; an explicit choice always wins.
+  const backend = e.HOIST_BACKEND ?? (endpoints.s3 || endpoints.dynamodb || e.NODE_ENV === "production" ? "aws" : "embedded");
+  return {
+    production: e.NODE_ENV === "production",
+    port: e.PORT,
+    backend,
+    dataDir: e.HOIST_DATA_DIR,
+    sitesDomain: (e.HOIST_SITES_DOMAIN ?? `localhost:${e.PORT}`).toLowerCase(),
+    baseUrl: (e.HOIST_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    addonKey: e.HOIST_ADDON_KEY,
+    region: e.AWS_REGION,
+    endpoints,
+    buckets: { staging: e.HOIST_STAGING_BUCKET, sites: e.HOIST_SITES_BUCKET },
+    tables: {
+      prefix: e.HOIST_TABLE_PREFIX,
+      deploys: `${e.HOIST_TABLE_PREFIX}deploys`,
+      sites: `${e.HOIST_TABLE_PREFIX}sites`,
+    },
+    limits: {
+      maxArchiveBytes: e.HOIST_MAX_ARCHIVE_BYTES,
+      maxTotalBytes: e.HOIST_MAX_TOTAL_BYTES,
+      maxFileBytes: e.HOIST_MAX_FILE_BYTES,
+      maxFiles: e.HOIST_MAX_FILES,
+      maxPathDepth: e.HOIST_MAX_PATH_DEPTH,
+    },
+    uploadConcurrency: e.HOIST_UPLOAD_CONCURRENCY,
+    lambdaTimeoutSeconds: e.HOIST_LAMBDA_TIMEOUT,
+    timeoutMarginMs: e.HOIST_TIMEOUT_MARGIN_MS,
+    log: { level: e.HOIST_LOG_LEVEL, httpUrl: e.HOIST_LOG_HTTP_URL },
+    lambda: {
+      functionName: e.HOIST_LAMBDA_FUNCTION_NAME,
+      roleArn: e.HOIST_LAMBDA_ROLE_ARN,
+      memoryMb: e.HOIST_LAMBDA_MEMORY,
+      alias: e.HOIST_LAMBDA_ALIAS,
+    },
+    directSitesFile: e.HOIST_DIRECT_SITES_FILE,
+  };
+}
+
+/**
+ * The environment that reproduces `config` in another process: the local Lambda runner's
+ * workers and the real function's configuration (`hoist lambda deploy`) are both made from it.
+ */
+export function configToEnv(config: Config): Record<string, string> {
+  const env: Record<string, string> = {
+    NODE_ENV: config.production ? "production" : "development",
+    HOIST_BACKEND: config.backend,
+    HOIST_SITES_DOMAIN: config.sitesDomain,
+    HOIST_TABLE_PREFIX: config.tables.prefix,
+    HOIST_STAGING_BUCKET: config.buckets.staging,
+    HOIST_SITES_BUCKET: config.buckets.sites,
+    HOIST_MAX_ARCHIVE_BYTES: String(config.limits.maxArchiveBytes),
+    HOIST_MAX_TOTAL_BYTES: String(config.limits.maxTotalBytes),
+    HOIST_MAX_FILE_BYTES: String(config.limits.maxFileBytes),
+    HOIST_MAX_FILES: String(config.limits.maxFiles),
+    HOIST_MAX_PATH_DEPTH: String(config.limits.maxPathDepth),
+    HOIST_UPLOAD_CONCURRENCY: String(config.uploadConcurrency),
+    HOIST_TIMEOUT_MARGIN_MS: String(config.timeoutMarginMs),
+    HOIST_LOG_LEVEL: config.log.level,
+  };
+  if (config.log.httpUrl) env.HOIST_LOG_HTTP_URL = config.log.httpUrl;
+  if (config.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = config.endpoints.s3;
+  if (config.endpoints.dynamodb) env.AWS_ENDPOINT_URL_DYNAMODB = config.endpoints.dynamodb;
+  return env;
+}
+
+/**
+ * What a local Lambda worker inherits from this process: the machine's basics and the AWS
+ * credential chain, as a Lambda gets them from its role — never this process's other variables
+ * (secrets of the add-on, for one).
+ */
+export function processEnvForWorkers(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const keep = ["PATH", "HOME", "TMPDIR", "LANG", "TZ", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"];
+  const picked: Record<string, string> = {};
+  for (const key of keep) {
+    const value = env[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked;
+}

@@ -1,0 +1,352 @@
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { isConditionFailure, updateIf } from "./conditional.ts";
+import type { SiteSettings } from "./site-settings.ts";
+
+/**
+ * The deploys table, and the only module that writes it (docs/architecture.md, "Data").
+ * Deploy records: partition = site id (`workspace/repo`), sort = deploy id (a ULID, so
+ * sort order is time order and history reads newest-first with one Query). Delivery markers
+ * share the table under partitions no site id can take (see `firstDelivery`).
+ *
+ * Status machine, every arrow one conditional write:
+ *
+ *   queued ──claim──▶ running ──finish──▶ succeeded | failed | timed_out | superseded
+ *     │                  ▲ │
+ *     └─▶ failed         └─┘ a retry may re-claim a `running` deploy only after its lease
+ *     └─▶ superseded         (the Lambda's deadline) has passed: the first run was killed.
+ *
+ * Timeline of a duplicate S3 event (the common case):
+ *   t0  run A claims (queued → running, lease = t0 + remaining time, runId = A)
+ *   t1  run B tries to claim: condition fails (running, lease not passed) → B exits quietly
+ *   t2  run A finishes: condition `runId = A` holds → final status written
+ * A killed run A never writes; after its lease, B re-claims with runId = B, and a late write
+ * from A (if it were somehow alive) fails on `runId = A`.
+ */
+
+export type DeployStatus = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "superseded";
+export const FINAL_STATUSES: readonly DeployStatus[] = ["succeeded", "failed", "timed_out", "superseded"];
+
+export type DeployStats = {
+  archiveBytes: number;
+  originalBytes: number;
+  storedBytes: number;
+  uploadedBytes: number;
+  files: number;
+  compressedFiles: number;
+  reusedBlobs: number;
+  uploadedBlobs: number;
+};
+
+/** Where a stopped deploy got to: what was done of what had been seen, and what stopped it. */
+export type DeployProgress = {
+  filesDone: number;
+  bytesDone: number;
+  filesSeen: number;
+  bytesSeen: number;
+  archiveBytesRead: number;
+  archiveBytes?: number;
+  /** What ran out, e.g. "function timeout 60 s (stopped at 58 s)". */
+  limit?: string;
+  elapsedMs?: number;
+};
+
+export type DeployLogLine = { t: string; level: "info" | "warn" | "error"; msg: string };
+
+export type DeployTrigger = "push" | "cli" | "redeploy";
+
+export type DeployRecord = {
+  siteId: string;
+  deployId: string;
+  /** Who this deploy is for: a Connect clientKey or a direct site's `direct:<ws>/<repo>`; absent for CLI deploys. */
+  owner?: string;
+  /** "production" or a branch name for branch stages. */
+  stage: string;
+  branch: string;
+  commit: string;
+  author?: string;
+  message?: string;
+  trigger: DeployTrigger;
+  status: DeployStatus;
+  reason?: string;
+  reasonMessage?: string;
+  queuedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  stagingKey: string;
+  manifestKey?: string;
+  url?: string;
+  stats?: DeployStats;
+  progress?: DeployProgress;
+  log?: DeployLogLine[];
+  attempt?: number;
+  runId?: string;
+  leaseExpiresAt?: number;
+  /** Deploy only this folder of the repository (from hoist.json `directory` or the CLI's --dir). */
+  directory?: string;
+  /** Settings the creator of the deploy already read (the add-on fetches hoist.json first); else the archive's file is used. */
+  settings?: SiteSettings;
+  /** Webhook delivery that created this deploy, for de-duplicating redeliveries. */
+  deliveryId?: string;
+};
+
+export type NewDeploy = Omit<DeployRecord, "status" | "queuedAt"> & { queuedAt?: string };
+
+export const MAX_LOG_LINES = 100;
+
+/** The conditions of the deploys table, each written once (`#status`: a reserved word). */
+const IS_NEW = "attribute_not_exists(deployId)";
+const CLAIMABLE = "#status = :queued OR (#status = :running AND leaseExpiresAt < :now)";
+/** The run that claimed the deploy still holds it: every write of a run is conditioned on this. */
+const RUNNING_AND_MINE = "#status = :running AND runId = :runId";
+const ABANDONED = "#status = :running AND leaseExpiresAt < :before";
+const STILL_QUEUED = "#status = :queued";
+const STATUS_NAME = { "#status": "status" };
+
+/** How long a delivery marker is kept: Bitbucket redelivers within minutes, an operator within days. */
+const DELIVERY_MARKER_SECONDS = 7 * 24 * 3600;
+
+export class DeployRecords {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async createQueued(input: NewDeploy): Promise<DeployRecord> {
+    const record: DeployRecord = { ...input, status: "queued", queuedAt: input.queuedAt ?? new Date().toISOString() };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: record, ConditionExpression: IS_NEW }));
+    return record;
+  }
+
+  async get(siteId: string, deployId: string): Promise<DeployRecord | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { siteId, deployId }, ConsistentRead: true }));
+    return out.Item as DeployRecord | undefined;
+  }
+
+  /**
+   * Bitbucket redelivers a webhook (5xx, timeout, a duplicate) with the same X-Request-UUID.
+   * True the first time this delivery asks to deploy this commit to this stage: the first one
+   * writes a marker with a conditional put, every later one finds it. Markers live under
+   * `#delivery/<siteId>` (`#` is not a slug character, so no site's history can hold them) with
+   * `expiresAt` for a DynamoDB TTL in AWS (dynalite has none; local markers just stay).
+   */
+  async firstDelivery(input: { deliveryId: string; siteId: string; stage: string; commit: string }): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: {
+            siteId: `#delivery/${input.siteId}`,
+            deployId: `${input.deliveryId}/${input.stage}/${input.commit}`,
+            expiresAt: Math.floor(Date.now() / 1000) + DELIVERY_MARKER_SECONDS,
+          },
+          ConditionExpression: IS_NEW,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Takes a deploy for one run. Returns the claimed record, or null when another run holds it
+   * or it already ended (a duplicate event or an async retry of a finished run).
+   */
+  async claim(siteId: string, deployId: string, run: { runId: string; leaseMs: number; now?: number }): Promise<DeployRecord | null> {
+    const now = run.now ?? Date.now();
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          UpdateExpression:
+            "SET #status = :running, startedAt = if_not_exists(startedAt, :started), runId = :runId, leaseExpiresAt = :lease, attempt = if_not_exists(attempt, :zero) + :one",
+          ConditionExpression: CLAIMABLE,
+          ExpressionAttributeNames: STATUS_NAME,
+          ExpressionAttributeValues: {
+            ":running": "running",
+            ":queued": "queued",
+            ":started": new Date(now).toISOString(),
+            ":runId": run.runId,
+            ":lease": now + run.leaseMs,
+            ":now": now,
+            ":zero": 0,
+            ":one": 1,
+          },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return out.Attributes as DeployRecord;
+    } catch (err) {
+      if (isConditionFailure(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Records live progress of a running deploy; silently ignored once the run lost its claim. */
+  async reportProgress(siteId: string, deployId: string, runId: string, progress: DeployProgress): Promise<void> {
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression: "SET progress = :p",
+      ConditionExpression: RUNNING_AND_MINE,
+      ExpressionAttributeNames: STATUS_NAME,
+      ExpressionAttributeValues: { ":p": progress, ":running": "running", ":runId": runId },
+    });
+  }
+
+  /**
+   * Gives up a claim after an unexpected crash of this run, so Lambda's retry can take the
+   * deploy at once instead of waiting out the lease.
+   */
+  async release(siteId: string, deployId: string, runId: string): Promise<void> {
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression: "SET leaseExpiresAt = :zero",
+      ConditionExpression: RUNNING_AND_MINE,
+      ExpressionAttributeNames: STATUS_NAME,
+      ExpressionAttributeValues: { ":zero": 0, ":running": "running", ":runId": runId },
+    });
+  }
+
+  /** Ends a running deploy. Returns false when this run no longer owns it (nothing written). */
+  async finish(
+    siteId: string,
+    deployId: string,
+    runId: string,
+    outcome: {
+      status: Exclude<DeployStatus, "queued" | "running">;
+      reason?: string;
+      reasonMessage?: string;
+      stats?: DeployStats;
+      progress?: DeployProgress;
+      manifestKey?: string;
+      url?: string;
+      log?: DeployLogLine[];
+      startedAt?: string;
+    },
+  ): Promise<boolean> {
+    const finishedAt = new Date();
+    const startedMs = outcome.startedAt ? Date.parse(outcome.startedAt) : finishedAt.getTime();
+    const values: Record<string, unknown> = {
+      ":status": outcome.status,
+      ":finished": finishedAt.toISOString(),
+      ":duration": Math.max(0, finishedAt.getTime() - startedMs),
+      ":running": "running",
+      ":runId": runId,
+    };
+    const sets = ["#status = :status", "finishedAt = :finished", "durationMs = :duration"];
+    const optional: [string, unknown][] = [
+      ["reason", outcome.reason],
+      ["reasonMessage", outcome.reasonMessage],
+      ["stats", outcome.stats],
+      ["progress", outcome.progress],
+      ["manifestKey", outcome.manifestKey],
+      ["url", outcome.url],
+      ["log", outcome.log?.slice(-MAX_LOG_LINES)],
+    ];
+    const names: Record<string, string> = { ...STATUS_NAME };
+    for (const [name, value] of optional) {
+      if (value === undefined) continue;
+      // Some attribute names (url, log) are DynamoDB reserved words: always go through #names.
+      sets.push(`#${name} = :${name}`);
+      names[`#${name}`] = name;
+      values[`:${name}`] = value;
+    }
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression: `SET ${sets.join(", ")} REMOVE leaseExpiresAt`,
+      ConditionExpression: RUNNING_AND_MINE,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    });
+  }
+
+  /**
+   * Ends a deploy whose runs were all killed before they could record anything (Lambda stops a
+   * function at its deadline; a crash does the same): `running`, its lease long past, nobody left
+   * to finish it. Returns false when it ended or was re-claimed meanwhile.
+   */
+  async expireAbandoned(siteId: string, deployId: string, opts: { now?: number; graceMs?: number } = {}): Promise<boolean> {
+    const now = opts.now ?? Date.now();
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression: "SET #status = :timedOut, reason = :reason, reasonMessage = :msg, finishedAt = :finished REMOVE leaseExpiresAt",
+      ConditionExpression: ABANDONED,
+      ExpressionAttributeNames: STATUS_NAME,
+      ExpressionAttributeValues: {
+        ":timedOut": "timed_out",
+        ":reason": "deploy.timed_out",
+        ":msg":
+          "The deployer was stopped at its function's time limit before it could record how far it got, and its retries were stopped too. The live site is unchanged. Deploy fewer or smaller files, or raise the function timeout (HOIST_LAMBDA_TIMEOUT).",
+        ":finished": new Date(now).toISOString(),
+        ":running": "running",
+        ":before": now - (opts.graceMs ?? 0),
+      },
+    });
+  }
+
+  /**
+   * Ends a deploy that never started running (a failed archive fetch, invalid settings, a newer
+   * push waiting behind it). Returns false if it had already left `queued`.
+   */
+  async endQueued(
+    siteId: string,
+    deployId: string,
+    outcome: { status: "failed" | "superseded"; reason: string; reasonMessage: string; log?: DeployLogLine[] },
+  ): Promise<boolean> {
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression: "SET #status = :status, reason = :reason, reasonMessage = :msg, finishedAt = :now, durationMs = :zero, #log = :log",
+      ConditionExpression: STILL_QUEUED,
+      ExpressionAttributeNames: { ...STATUS_NAME, "#log": "log" },
+      ExpressionAttributeValues: {
+        ":status": outcome.status,
+        ":reason": outcome.reason,
+        ":msg": outcome.reasonMessage,
+        ":now": new Date().toISOString(),
+        ":zero": 0,
+        ":queued": "queued",
+        ":log": (outcome.log ?? []).slice(-MAX_LOG_LINES),
+      },
+    });
+  }
+
+  /** Newest first. `cursor` is the last deploy id of the previous page. */
+  async list(
+    siteId: string,
+    opts: { limit?: number; cursor?: string; stage?: string } = {},
+  ): Promise<{ deploys: DeployRecord[]; nextCursor?: string }> {
+    const limit = Math.min(Math.max(opts.limit ?? 20, 1), 100);
+    const deploys: DeployRecord[] = [];
+    let startKey: Record<string, unknown> | undefined = opts.cursor ? { siteId, deployId: opts.cursor } : undefined;
+    // A stage filter may discard items, so keep reading pages until the page is full or history ends.
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: "siteId = :site",
+          ExpressionAttributeValues: { ":site": siteId, ...(opts.stage ? { ":stage": opts.stage } : {}) },
+          ...(opts.stage ? { FilterExpression: "stage = :stage" } : {}),
+          ScanIndexForward: false,
+          Limit: limit - deploys.length + (opts.stage ? 50 : 0),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        if (deploys.length < limit) deploys.push(item as DeployRecord);
+      }
+      startKey = out.LastEvaluatedKey;
+      if (deploys.length >= limit) break;
+    } while (startKey);
+    const last = deploys.at(-1);
+    const more = deploys.length >= limit && last !== undefined;
+    return { deploys, nextCursor: more ? last.deployId : undefined };
+  }
+}

@@ -1,0 +1,153 @@
+import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { updateIf } from "./conditional.ts";
+
+/**
+ * The sites table, and the only module that writes it (docs/architecture.md, "Data"): one item
+ * per stage host label (see site.ts), so the hosting gateway finds what to serve with one
+ * GetItem. A GSI on `siteId` lists a site's stages. An item holds three things:
+ *
+ *  - ownership:  the first owner (a Connect installation or a direct site) to claim a stage
+ *    keeps it; every later write names the same owner or fails (`site.owned_elsewhere`).
+ *  - the live pointer (publish, rollback), each ONE conditional UpdateItem:
+ *      publish(D)   allowed when nothing was published yet, or the newest published deploy id
+ *                   ≤ D (ULIDs are time-ordered). A newer deploy never loses to an older one
+ *                   that finishes later (the older one is recorded `superseded`); re-publishing
+ *                   the same D (a retried run) is idempotent.
+ *      rollback(R)  allowed only while the live deploy is still the one the caller saw, so two
+ *                   people rolling back at once cannot interleave; the loser gets a conflict.
+ *  - the stage lock: one deploy in flight per stage, across every server process
+ *    (`activeDeployId` + `activeLeaseUntil`; the gateway ignores them):
+ *      t0  push A: acquireStage(A) — no active deploy → A holds the stage, its archive is fetched
+ *      t1  push B: acquireStage(B) — A holds it, lease not passed → B stays queued
+ *      t2  push C: acquireStage(C) — same; C stays queued
+ *      t3  A ends: releaseStage(A) (only if A still holds it); the queue takes the NEWEST queued
+ *          deploy (C), acquires for it, and marks the older queued ones (B) superseded.
+ *      A process that dies holding the lock loses it when its lease passes; the next push takes over.
+ *    acquireStage never succeeds twice for the same deploy, so two processes pumping at once
+ *    cannot both dispatch it.
+ */
+
+export type SiteStage = {
+  host: string;
+  siteId: string;
+  stage: string;
+  /** Who deploys this stage: a Connect clientKey or a direct site's `direct:<ws>/<repo>`. */
+  owner?: string;
+  liveDeployId?: string;
+  liveManifestKey?: string;
+  /** Newest deploy ever published here; rollbacks move `liveDeployId` only. */
+  publishedDeployId?: string;
+  updatedAt?: string;
+};
+
+export type PublishResult = "published" | "superseded" | "owned_elsewhere" | "host_conflict";
+
+/** The conditions of the sites table, each written once. `owner` is a reserved word in DynamoDB. */
+const HOST_IS_THIS_STAGE = "(attribute_not_exists(siteId) OR (siteId = :site AND stage = :stage))";
+const OWNED_BY_CALLER = "(attribute_not_exists(#owner) OR #owner = :owner)";
+const NOT_NEWER_PUBLISHED = "(attribute_not_exists(publishedDeployId) OR publishedDeployId <= :d)";
+const LIVE_IS_EXPECTED = "liveDeployId = :expected";
+const STAGE_FREE = "siteId = :site AND (attribute_not_exists(activeDeployId) OR activeLeaseUntil < :now)";
+const STAGE_HELD_BY = "activeDeployId = :d";
+const OWNER_NAME = { "#owner": "owner" };
+
+export class Sites {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async get(host: string): Promise<SiteStage | undefined> {
+    const out = await this.db.send(new GetCommand({ TableName: this.table, Key: { host }, ConsistentRead: true }));
+    return out.Item as SiteStage | undefined;
+  }
+
+  async listStages(siteId: string): Promise<SiteStage[]> {
+    const out = await this.db.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: "bySite",
+        KeyConditionExpression: "siteId = :site",
+        ExpressionAttributeValues: { ":site": siteId },
+      }),
+    );
+    return (out.Items ?? []) as SiteStage[];
+  }
+
+  /**
+   * Claims a stage for an owner before any deploy of it runs (so a stranger's push is refused at
+   * the door). Returns false when another owner has it, or another stage uses its host label.
+   */
+  async claim(input: { host: string; siteId: string; stage: string; owner: string }): Promise<boolean> {
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { host: input.host },
+      UpdateExpression: "SET siteId = :site, stage = :stage, #owner = if_not_exists(#owner, :owner)",
+      ConditionExpression: `${HOST_IS_THIS_STAGE} AND ${OWNED_BY_CALLER}`,
+      ExpressionAttributeNames: OWNER_NAME,
+      ExpressionAttributeValues: { ":site": input.siteId, ":stage": input.stage, ":owner": input.owner },
+    });
+  }
+
+  async publish(input: { host: string; siteId: string; stage: string; deployId: string; manifestKey: string; owner?: string }): Promise<PublishResult> {
+    const owned = input.owner !== undefined;
+    const published = await updateIf(this.db, {
+      TableName: this.table,
+      Key: { host: input.host },
+      UpdateExpression:
+        "SET liveDeployId = :d, liveManifestKey = :m, publishedDeployId = :d, siteId = :site, stage = :stage, updatedAt = :now" +
+        (owned ? ", #owner = if_not_exists(#owner, :owner)" : ""),
+      ConditionExpression: `${HOST_IS_THIS_STAGE} AND ${NOT_NEWER_PUBLISHED}${owned ? ` AND ${OWNED_BY_CALLER}` : ""}`,
+      ...(owned ? { ExpressionAttributeNames: OWNER_NAME } : {}),
+      ExpressionAttributeValues: {
+        ":d": input.deployId,
+        ":m": input.manifestKey,
+        ":site": input.siteId,
+        ":stage": input.stage,
+        ":now": new Date().toISOString(),
+        ...(owned ? { ":owner": input.owner } : {}),
+      },
+    });
+    if (published) return "published";
+    // The condition failed; read the item to say which part (dynalite does not return it).
+    const current = await this.get(input.host);
+    if (current && (current.siteId !== input.siteId || current.stage !== input.stage)) return "host_conflict";
+    if (current && owned && current.owner && current.owner !== input.owner) return "owned_elsewhere";
+    return "superseded";
+  }
+
+  /** Points the stage at an earlier deploy. Returns false when the live deploy moved meanwhile. */
+  async rollback(input: { host: string; toDeployId: string; manifestKey: string; expectedLiveDeployId: string }): Promise<boolean> {
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { host: input.host },
+      UpdateExpression: "SET liveDeployId = :to, liveManifestKey = :m, updatedAt = :now",
+      ConditionExpression: LIVE_IS_EXPECTED,
+      ExpressionAttributeValues: { ":to": input.toDeployId, ":m": input.manifestKey, ":expected": input.expectedLiveDeployId, ":now": new Date().toISOString() },
+    });
+  }
+
+  /** Takes the stage lock for one deploy; false while another deploy's lease runs. */
+  async acquireStage(input: { host: string; siteId: string; deployId: string; leaseMs: number }): Promise<boolean> {
+    const now = Date.now();
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { host: input.host },
+      UpdateExpression: "SET activeDeployId = :d, activeLeaseUntil = :lease",
+      ConditionExpression: STAGE_FREE,
+      ExpressionAttributeValues: { ":d": input.deployId, ":lease": now + input.leaseMs, ":site": input.siteId, ":now": now },
+    });
+  }
+
+  /** Gives the stage lock back, if this deploy still holds it. */
+  async releaseStage(host: string, deployId: string): Promise<void> {
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: { host },
+      UpdateExpression: "REMOVE activeDeployId, activeLeaseUntil",
+      ConditionExpression: STAGE_HELD_BY,
+      ExpressionAttributeValues: { ":d": deployId },
+    });
+  }
+
+}

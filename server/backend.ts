@@ -1,0 +1,49 @@
+import { ConfigError, type Config } from "../core/config.ts";
+import { createClients, type Clients } from "../core/aws.ts";
+import type { Logger } from "../core/log.ts";
+import { ensureStorage } from "../core/setup.ts";
+import { openEmbeddedBackend, withEmbeddedEndpoints, type EmbeddedBackend } from "./local/embedded-backend.ts";
+
+export type Backend = {
+  /** The config with the endpoints actually in use (embedded servers filled in). */
+  config: Config;
+  clients: Clients;
+  /** Present in embedded mode. */
+  embedded?: EmbeddedBackend;
+  close(): Promise<void>;
+};
+
+/** Opens the configured backend and makes sure its buckets and tables exist. */
+/**
+ * `exclusive` is for long-running servers (`npm start`, `hoist serve`): they must own the embedded
+ * backend, since a process that borrowed another's would lose its storage when that one exits.
+ * Short commands (`hoist deploy`, `hoist setup`) borrow a running one's.
+ */
+export async function openBackend(config: Config, logger: Logger, opts: { setup?: boolean; exclusive?: boolean } = {}): Promise<Backend> {
+  let embedded: EmbeddedBackend | undefined;
+  let effective = config;
+  if (config.backend === "embedded") {
+    embedded = await openEmbeddedBackend(config.dataDir, logger);
+    if (opts.exclusive && !embedded.owner) {
+      throw new ConfigError(
+        `Another Hoist process already runs the embedded backend on ${config.dataDir} (see ${config.dataDir}/backend.json). Stop it, or give this one its own HOIST_DATA_DIR.`,
+      );
+    }
+    effective = withEmbeddedEndpoints(config, embedded);
+  }
+  const clients = createClients(effective, { embedded: Boolean(embedded) });
+  if (opts.setup !== false) {
+    const created = await ensureStorage(effective, clients);
+    if (created.length > 0) logger.info({ created }, "storage created");
+  }
+  return {
+    config: effective,
+    clients,
+    embedded,
+    close: async () => {
+      clients.s3.destroy();
+      clients.dynamo.destroy();
+      await embedded?.close();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+import { createServer, } from "node:http";
+import { EMBEDDED_CREDENTIALS } from "../core/aws.ts";
+import { configToEnv, type Config } from "../core/config.ts";
+import { DeployRecords } from "../core/deploy-records.ts";
+import type { Logger } from "../core/log.ts";
+import { createHoistApp, type AppOptions, type HoistApp } from "./app.ts";
+import { openBackend, type Backend } from "./backend.ts";
+import { loadDirectSites } from "./owners/direct-sites-file.ts";
+import { LocalLambda } from "./local/lambda-runner.ts";
+import { connectStagingTrigger, type StagingTrigger } from "./local/staging-trigger.ts";
+import { listen } from "./listen.ts";
+
+/**
+ * Hoist's server process: the backend (embedded or AWS), the add-on + gateway on PORT, and in
+ * embedded mode the local Lambda runner fed by the staging bucket's ObjectCreated events (in AWS
+ * the real S3 → Lambda notification does that). With PORT=0 the port is chosen first and the
+ * default base URL and sites domain follow it.
+ */
+
+export type RunningHoist = {
+  url: string;
+  config: Config;
+  backend: Backend;
+  hoist: HoistApp;
+  trigger?: StagingTrigger;
+  close(): Promise<void>;
+};
+
+export async function runHoist(config: Config, logger: Logger, opts: { app?: AppOptions; lambdaRetryDelaysMs?: number; explicitBaseUrl?: boolean } = {}): Promise<RunningHoist> {
+  // Read once, before anything listens: a broken sites file stops the start with its reason.
+  const directSites = config.directSitesFile ? loadDirectSites(config.directSitesFile) : [];
+  if (directSites.length > 0) logger.info({ sites: directSites.map((s) => s.siteId) }, "direct mode: sites configured");
+  const server = createServer();
+  const port = await listen(server, config.port);
+  const effectiveBase = withPort(config, port, opts.explicitBaseUrl ?? false);
+  let backend: Backend | undefined;
+  let lambda: LocalLambda | undefined;
+  let trigger: StagingTrigger | undefined;
+  try {
+    backend = await openBackend(effectiveBase, logger, { exclusive: true });
+    const cfg = backend.config;
+    if (backend.embedded?.owner) {
+      const env = { ...configToEnv(cfg), AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey };
+      const delay = opts.lambdaRetryDelaysMs ?? 1000;
+      lambda = new LocalLambda({ env, timeoutSeconds: cfg.lambdaTimeoutSeconds, logger, retryDelaysMs: [delay, delay * 2] });
+      lambda.prewarm();
+      const records = new DeployRecords(backend.clients.db, cfg.tables.deploys);
+      trigger = connectStagingTrigger({ backend: backend.embedded, lambda, s3: backend.clients.s3, records, config: cfg, logger });
+    }
+    const hoist = await createHoistApp({ config: cfg, clients: backend.clients, logger, embedded: Boolean(backend.embedded), options: opts.app, directSites });
+    server.on("request", hoist.app);
+    const opened = backend;
+    return {
+      url: cfg.baseUrl,
+      config: cfg,
+      backend: opened,
+      hoist,
+      trigger,
+      close: async () => {
+        await new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+        trigger?.disconnect();
+        await lambda?.close();
+        await opened.close();
+      },
+    };
+  } catch (err) {
+    server.close();
+    trigger?.disconnect();
+    await lambda?.close();
+    await backend?.close();
+    throw err;
+  }
+}
+
+/** With PORT=0, the defaults derived from the port ("localhost:0") follow the real one. */
+function withPort(config: Config, port: number, explicitBaseUrl: boolean): Config {
+  if (config.port !== 0) return config;
+  return {
+    ...config,
+    port,
+    baseUrl: explicitBaseUrl ? config.baseUrl : config.baseUrl.replace(/:0$/, `:${port}`),
+    sitesDomain: config.sitesDomain === "localhost:0" ? `localhost:${port}` : config.sitesDomain,
+  };
+}

@@ -1,0 +1,120 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { EventEmitter } from "node:events";
+import S3rver from "s3rver";
+import dynalite from "dynalite";
+import type { Config } from "../../core/config.ts";
+import type { Logger } from "../../core/log.ts";
+
+/**
+ * The embedded backend: s3rver (S3) and dynalite (DynamoDB) in this process, data under
+ * `<dataDir>/s3` and `<dataDir>/dynamodb`, on loopback ports chosen at start.
+ *
+ * LevelDB allows one process per folder, so the process that starts the backend writes
+ * `<dataDir>/backend.json` with its endpoints; a second process (the CLI while `npm start`
+ * runs) finds that file, checks the owner is alive, and talks to the same servers over HTTP
+ * instead of opening the folder twice.
+ */
+
+export type S3ObjectCreated = { eventName: string; bucket: string; key: string; size: number };
+
+export type EmbeddedBackend = {
+  endpoints: { s3: string; dynamodb: string };
+  /** True when this process started the servers (and so receives their S3 events). */
+  owner: boolean;
+  /** S3 ObjectCreated notifications; only the owner receives them. */
+  events: EventEmitter<{ objectCreated: [S3ObjectCreated] }>;
+  close(): Promise<void>;
+};
+
+type InstanceFile = { pid: number; s3: string; dynamodb: string };
+
+export async function openEmbeddedBackend(dataDir: string, logger: Logger): Promise<EmbeddedBackend> {
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const running = await findRunningInstance(dir);
+  if (running) {
+    logger.debug({ pid: running.pid }, "using the embedded backend of a running Hoist");
+    return {
+      endpoints: { s3: running.s3, dynamodb: running.dynamodb },
+      owner: false,
+      events: new EventEmitter(),
+      close: async () => {},
+    };
+  }
+  return startEmbeddedBackend(dir, logger);
+}
+
+async function startEmbeddedBackend(dir: string, logger: Logger): Promise<EmbeddedBackend> {
+  mkdirSync(join(dir, "s3"), { recursive: true });
+  const s3 = new S3rver({ address: "127.0.0.1", port: 0, directory: join(dir, "s3"), silent: true, vhostBuckets: false });
+  const s3Address = (await s3.run()) as AddressInfo;
+  const events = new EventEmitter<{ objectCreated: [S3ObjectCreated] }>();
+  s3.on("event", (event: { Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string; size: number } } }[] }) => {
+    for (const record of event.Records) {
+      if (!record.eventName.startsWith("ObjectCreated")) continue;
+      events.emit("objectCreated", {
+        eventName: record.eventName,
+        bucket: record.s3.bucket.name,
+        key: record.s3.object.key,
+        size: record.s3.object.size,
+      });
+    }
+  });
+
+  const db = dynalite({ path: join(dir, "dynamodb"), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  await new Promise<void>((done, fail) => {
+    db.once("error", fail);
+    db.listen(0, "127.0.0.1", () => done());
+  });
+  const dbAddress = db.address() as AddressInfo;
+
+  const endpoints = { s3: `http://127.0.0.1:${s3Address.port}`, dynamodb: `http://127.0.0.1:${dbAddress.port}` };
+  const instanceFile = join(dir, "backend.json");
+  writeFileSync(instanceFile, JSON.stringify({ pid: process.pid, ...endpoints } satisfies InstanceFile));
+  logger.debug({ ...endpoints, dir }, "embedded backend started");
+
+  return {
+    endpoints,
+    owner: true,
+    events,
+    close: async () => {
+      rmSync(instanceFile, { force: true });
+      await s3.close();
+      await new Promise<void>((done) => db.close(() => done()));
+    },
+  };
+}
+
+async function findRunningInstance(dir: string): Promise<InstanceFile | null> {
+  let instance: InstanceFile;
+  try {
+    instance = JSON.parse(readFileSync(join(dir, "backend.json"), "utf8")) as InstanceFile;
+  } catch {
+    return null;
+  }
+  if (instance.pid === process.pid || !isAlive(instance.pid)) return null;
+  try {
+    // Any HTTP answer means the servers are up; a refused connection means a stale file.
+    await fetch(instance.dynamodb, { method: "GET", signal: AbortSignal.timeout(2000) });
+    return instance;
+  } catch {
+    return null;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The config the rest of Hoist sees once the embedded servers are up: the AWS code path, pointed at them. */
+export function withEmbeddedEndpoints(config: Config, backend: EmbeddedBackend): Config {
+  return { ...config, endpoints: { s3: backend.endpoints.s3, dynamodb: backend.endpoints.dynamodb } };
+}
