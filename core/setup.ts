@@ -21,39 +21,10 @@ export async function ensureStorage(config: Config, clients: { s3: S3Client; dyn
       if (name !== "BucketAlreadyOwnedByYou" && name !== "BucketAlreadyExists") throw err;
     }
   }
-  const tables: TableDefinition[] = [
-    {
-      TableName: config.tables.deploys,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "siteId", AttributeType: "S" },
-        { AttributeName: "deployId", AttributeType: "S" },
-      ],
-      KeySchema: [
-        { AttributeName: "siteId", KeyType: "HASH" },
-        { AttributeName: "deployId", KeyType: "RANGE" },
-      ],
-    },
-    {
-      TableName: config.tables.sites,
-      BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: "host", AttributeType: "S" },
-        { AttributeName: "siteId", AttributeType: "S" },
-      ],
-      KeySchema: [{ AttributeName: "host", KeyType: "HASH" }],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: "bySite",
-          KeySchema: [
-            { AttributeName: "siteId", KeyType: "HASH" },
-            { AttributeName: "host", KeyType: "RANGE" },
-          ],
-          Projection: { ProjectionType: "ALL" },
-        },
-      ],
-    },
-  ];
+  const sites = stringKeyedTable(config.tables.sites, "host");
+  sites.AttributeDefinitions!.push({ AttributeName: "siteId", AttributeType: "S" });
+  sites.GlobalSecondaryIndexes = [{ IndexName: "bySite", KeySchema: stringKeyedTable("", "siteId", "host").KeySchema, Projection: { ProjectionType: "ALL" } }];
+  const tables = [stringKeyedTable(config.tables.deploys, "siteId", "deployId"), sites];
   for (const table of tables) {
     if (await ensureTable(clients.dynamo, table)) created.push(`table ${table.TableName}`);
   }
@@ -61,6 +32,17 @@ export async function ensureStorage(config: Config, clients: { s3: S3Client; dyn
 }
 
 export type TableDefinition = ConstructorParameters<typeof CreateTableCommand>[0];
+
+/** An on-demand table keyed by a string partition key and, optionally, a string sort key. */
+export function stringKeyedTable(name: string, partitionKey: string, sortKey?: string): TableDefinition {
+  const keys = sortKey ? [partitionKey, sortKey] : [partitionKey];
+  return {
+    TableName: name,
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: keys.map((AttributeName) => ({ AttributeName, AttributeType: "S" })),
+    KeySchema: keys.map((AttributeName, i) => ({ AttributeName, KeyType: i === 0 ? "HASH" : "RANGE" })),
+  };
+}
 
 /**
  * Creates a table when missing and waits until it can be used (a request racing a fresh table

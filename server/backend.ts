@@ -13,8 +13,9 @@ export type Backend = {
   close(): Promise<void>;
 };
 
-/** Opens the configured backend and makes sure its buckets and tables exist. */
 /**
+ * Opens the configured backend — AWS (or anything that speaks its APIs, moto_server in tests) or
+ * the embedded one (local/embedded-backend.ts) — and makes sure its buckets and tables exist.
  * `exclusive` is for long-running servers (`npm start`, `hoist serve`): they must own the embedded
  * backend, since a process that borrowed another's would lose its storage when that one exits.
  * Short commands (`hoist deploy`, `hoist setup`) borrow a running one's.

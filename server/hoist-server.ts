@@ -11,10 +11,11 @@ import { connectStagingTrigger, type StagingTrigger } from "./local/staging-trig
 import { listen } from "./listen.ts";
 
 /**
- * Hoist's server process: the backend (embedded or AWS), the add-on + gateway on PORT, and in
- * embedded mode the local Lambda runner fed by the staging bucket's ObjectCreated events (in AWS
- * the real S3 → Lambda notification does that). With PORT=0 the port is chosen first and the
- * default base URL and sites domain follow it.
+ * One running Hoist server, as start.ts (and tests) start it: the backend (embedded or AWS), the
+ * HTTP server on PORT serving the app (app.ts: add-on + gateway), and in embedded mode the local
+ * Lambda runner fed by the staging bucket's ObjectCreated events (in AWS the real S3 → Lambda
+ * notification does that). With PORT=0 the port is chosen first and the default base URL and
+ * sites domain follow it.
  */
 
 export type RunningHoist = {

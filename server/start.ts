@@ -6,9 +6,10 @@ import { DEFAULT_WEB_DIR } from "./panel/serve-panel.ts";
 import { runHoist } from "./hoist-server.ts";
 
 /**
- * `npm start`. Without NODE_ENV=production: local mode (everything on this machine, see
- * local/local-mode.ts). With it: Hoist against real AWS and Bitbucket, after the production
- * checks below pass. Runs under tsx in both (no bundle step for the server).
+ * `npm start`: one of the two entry points of server/ (the other is cli/hoist.ts). Without
+ * NODE_ENV=production: local mode (everything on this machine, see local/local-mode.ts). With it:
+ * Hoist against real AWS and Bitbucket, after the production checks below pass. Runs under tsx in
+ * both (no bundle step for the server).
  */
 
 function productionProblems(config: Config): string[] {

@@ -5,7 +5,7 @@ import express, { type Application, type NextFunction, type Request, type Reques
 import { EMBEDDED_CREDENTIALS } from "../../core/aws.ts";
 import type { Config } from "../../core/config.ts";
 import type { Logger } from "../../core/log.ts";
-import { ensureTable } from "../../core/setup.ts";
+import { ensureTable, stringKeyedTable } from "../../core/setup.ts";
 import { aceLogger } from "./ace-logger.ts";
 import { connectHosts } from "./connect-hosts.ts";
 import { ROUTES, transformDescriptor } from "./descriptor.ts";
@@ -75,18 +75,7 @@ async function createAddon(app: Application, deps: AddonDeps): Promise<Addon> {
   const mode = config.production ? "production" : "development";
   app.set("env", mode);
   const table = aceSettingsTable(config);
-  await ensureTable(deps.dynamo, {
-    TableName: table,
-    BillingMode: "PAY_PER_REQUEST",
-    AttributeDefinitions: [
-      { AttributeName: "clientKey", AttributeType: "S" },
-      { AttributeName: "key", AttributeType: "S" },
-    ],
-    KeySchema: [
-      { AttributeName: "clientKey", KeyType: "HASH" },
-      { AttributeName: "key", KeyType: "RANGE" },
-    ],
-  });
+  await ensureTable(deps.dynamo, stringKeyedTable(table, "clientKey", "key"));
   const store = {
     adapter: "dynamodb",
     table,

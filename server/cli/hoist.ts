@@ -3,6 +3,11 @@ import { loadConfig } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
 import { openBackend } from "../backend.ts";
 
+/**
+ * The `hoist` command (`npm run hoist -- …`): one of the two entry points of server/ (the other is
+ * start.ts). Each subcommand lives in its own file beside this one; `lambda …` in release/.
+ */
+
 const USAGE = `Usage: npm run --silent hoist -- <command>
 
   setup                                   create the configured backend's buckets and tables (idempotent)

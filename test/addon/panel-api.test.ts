@@ -123,4 +123,20 @@ describe("panel and panel API", () => {
     await stack.settle();
     expect((await stack.hoist.hoist.records.list("acme/site")).deploys.length).toBe(before);
   });
+
+  it("a redeploy follows the push rules: invalid settings at the commit are recorded as a failed deploy, a branch without a stage is refused", async () => {
+    // Prepare: a push whose hoist.json is broken fails, and the site keeps serving "two".
+    const broken = await repo.pushFiles({ "hoist.json": "{not json", "index.html": "<p>broken</p>" }, "broken settings");
+    await stack.settle();
+    // Act: redeploy it from the panel.
+    const res = await api(stack, token, "/api/sites/acme/site/redeploy", { method: "POST", body: { commit: broken } });
+    // Assess: the history shows why, and the live site did not change.
+    expect(res.status).toBe(202);
+    expect(res.body.deploy).toMatchObject({ commit: broken, trigger: "redeploy", status: "failed", reason: "config.invalid" });
+    expect(res.body.deploy.reasonMessage).toContain("hoist.json");
+    expect(await siteShows(stack, siteHost(stack, "site--acme"), "two")).toBe(true);
+    const noStage = await api(stack, token, "/api/sites/acme/site/redeploy", { method: "POST", body: { commit: commits[1], branch: "feature/x" } });
+    expect(noStage.status).toBe(400);
+    expect(noStage.body.error).toMatchObject({ code: "deploy.branch_not_deployed", message: expect.stringContaining("branches") });
+  });
 });
