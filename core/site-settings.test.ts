@@ -18,6 +18,7 @@ describe("hoist.json / hoist.yml", () => {
     ["hoist.json", '{"unknown": 1}', "hoist.json has a problem"],
     ["hoist.json", '{"headers": [{"path": "/*", "values": {"X-A": "a\\r\\nSet-Cookie: x"}}]}', '"headers.0.values.X-A"'],
     ["hoist.json", "{not json", "hoist.json is not valid JSON"],
+    ["hoist.json", '{"headers": [{"path": "/*", "values": {"X-Price": "5 €"}}]}', "outside Latin-1"],
   ];
   for (const [file, text, mentions] of hostile) {
     it(`refuses ${text.slice(0, 40).replace(/\n/g, " ")}… naming ${mentions}`, () => {

@@ -1,3 +1,4 @@
+import { validateHeaderValue } from "node:http";
 import { parseDocument } from "yaml";
 import { z } from "zod";
 import { HoistError } from "./errors.ts";
@@ -31,7 +32,21 @@ const relativePath = z
 
 const branchPattern = z.string().min(1).max(200).regex(/^[A-Za-z0-9._/*-]+$/, "may hold letters, digits, '.', '_', '-', '/' and a '*' wildcard");
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,100}$/, "must be an HTTP header name");
-const headerValue = z.string().max(2000).regex(/^[^\r\n\0]*$/, "must be one line");
+
+function sendable(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}
+// Exactly what Node will send: one line of Latin-1 (a "€" would pass a looser check, then make every response fail).
+const headerValue = z
+  .string()
+  .max(2000)
+  .regex(/^[^\r\n\0]*$/, "must be one line")
+  .refine((value) => sendable(() => validateHeaderValue("x-hoist-check", value)), "must be plain text: HTTP header values cannot hold characters outside Latin-1 (such as €); percent-encode them");
 const urlPath = z.string().min(1).max(1000).regex(/^\/[^\s\0]*$/, "must be a path starting with /");
 // Headers the gateway owns: letting a file set them would break encoding, caching or framing.
 const RESERVED_HEADERS = new Set(["content-length", "content-encoding", "transfer-encoding", "connection", "etag", "vary", "content-range", "accept-ranges", "set-cookie"]);

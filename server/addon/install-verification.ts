@@ -1,16 +1,21 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../../core/log.ts";
 import type { BitbucketClient } from "../bitbucket/client.ts";
-import type { Installations } from "./installations.ts";
+import type { Installation, Installations } from "./installations.ts";
 
 /**
- * A first install carries no signature: anyone can POST one for an unknown clientKey. Hoist
- * trusts it only once the credentials it carries work: a token exchange against the
- * installation's own (whitelisted) `baseUrl` succeeds, which only Bitbucket can make happen for
- * a clientKey + secret pair it issued. Bitbucket records the installation only after Hoist
- * answers the install, so the exchange runs after the answer, retried for a while.
+ * A first install carries no signature: anyone can POST one for a clientKey that has not
+ * installed Hoist yet. Hoist keeps such an install apart as a candidate (installations.ts) and
+ * trusts it only once the credentials it carries work: a token exchange against the install's
+ * own (allowed) `baseUrl` succeeds, which only Bitbucket can make happen for a clientKey + secret
+ * pair it issued. Bitbucket records the installation only after Hoist answers the install, so the
+ * exchange runs after the answer, retried for a while. Every candidate of the clientKey is tried,
+ * so a forged one sent before or after the real one changes nothing; the first that works becomes
+ * the installation.
  *
- * Until verified, the installation's webhooks deploy nothing and its panel calls are refused.
+ * An installation saved before candidates existed, or by a signed re-install, is verified the
+ * same way with its stored credentials. Until verified, its webhooks deploy nothing and its
+ * panel calls are refused.
  */
 
 const RETRY_DELAYS_MS = [0, 250, 500, 1000, 2000, 4000, 8000, 15_000, 30_000];
@@ -44,23 +49,40 @@ export class InstallVerifier {
     await this.running.get(clientKey);
   }
 
+  isRunning(clientKey: string): boolean {
+    return this.running.has(clientKey);
+  }
+
   private async attempt(clientKey: string, delays = this.delaysMs): Promise<boolean> {
     const log = this.logger.child({ clientKey });
     for (const delay of delays) {
       if (delay) await sleep(delay);
       const inst = await this.installations.get(clientKey);
-      if (!inst || inst.state.status !== "installed") return false;
-      if (inst.state.verified) return true;
-      try {
-        await this.bitbucket.accessToken(inst);
+      if (inst?.state.status === "installed" && inst.state.verified) return true;
+      for (const candidate of await this.installations.candidates(clientKey)) {
+        if (await this.credentialsWork(this.installations.credentialsOf(candidate))) {
+          await this.installations.activate(candidate);
+          log.info("installation verified: its credentials work against Bitbucket");
+          return true;
+        }
+      }
+      if (inst?.state.status === "installed" && (await this.credentialsWork(inst))) {
         await this.installations.markVerified(clientKey);
         log.info("installation verified: its credentials work against Bitbucket");
         return true;
-      } catch (err) {
-        log.debug({ err: (err as Error).message }, "installation not verified yet");
       }
     }
     log.warn("installation could not be verified (the token exchange never succeeded); it stays inactive");
     return false;
+  }
+
+  private async credentialsWork(inst: Installation): Promise<boolean> {
+    try {
+      await this.bitbucket.accessToken(inst);
+      return true;
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, "token exchange refused");
+      return false;
+    }
   }
 }

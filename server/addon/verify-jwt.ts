@@ -13,6 +13,8 @@ import type { Addon } from "./ace.ts";
  *   `exp` is present and not passed (no leeway, as ACE); `iat` is present and not in the future
  *   `qsh` is present and matches this method + path + query (requests from Bitbucket), or the
  *   token is a session token this add-on minted (panel API calls: no qsh, iss = add-on key)
+ *   the query has at most MAX_QUERY_PARAMS parameters: Express (and atlassian-jwt's own parser)
+ *   read only the first 1000, so a longer query would carry parameters the qsh never covered
  *
  * Every failure answers 401 through `reject`; nothing of the request is acted on.
  */
@@ -20,11 +22,21 @@ import type { Addon } from "./ace.ts";
 export type JwtMode = "request" | "session";
 export type VerifiedJwt = { clientKey: string; claims: Record<string, unknown>; baseUrl: string };
 
+/** Bitbucket's iframe and webhook URLs carry a handful of parameters; far more is an attack on the qsh. */
+const MAX_QUERY_PARAMS = 100;
+
 /** Bitbucket and Hoist clocks may differ a little; a token from further ahead than this is refused. */
 const IAT_LEEWAY_SECONDS = 60;
 
 export class JwtRejected extends Error {
   override name = "JwtRejected";
+  constructor(
+    message: string,
+    /** Set when the token names an issuer that is not (yet) an installation: a fresh install may be verifying. */
+    readonly unknownIssuer?: string,
+  ) {
+    super(message);
+  }
 }
 
 export function extractToken(req: Request): string {
@@ -99,7 +111,7 @@ export async function verifyJwt(addon: Addon, req: Request, mode: JwtMode, opts:
   const clientKey = typeof aud === "string" && aud ? aud : unverified.iss;
   if (typeof clientKey !== "string" || !clientKey) throw new JwtRejected("the JWT names no issuer (iss)");
   let settings = await installationSecret(addon, clientKey, opts.fresh ?? false);
-  if (!settings?.sharedSecret) throw new JwtRejected("the JWT's issuer is not an installation of this add-on");
+  if (!settings?.sharedSecret) throw new JwtRejected("the JWT's issuer is not an installation of this add-on", clientKey);
   let claims: Record<string, unknown> | undefined = decodeWith(token, settings.sharedSecret);
   if (!claims) {
     // The cached secret may predate a re-install: read it again before refusing.
@@ -111,6 +123,8 @@ export async function verifyJwt(addon: Addon, req: Request, mode: JwtMode, opts:
   if (typeof claims.exp !== "number" || claims.exp <= now) throw new JwtRejected("the JWT has expired (exp); reload the page");
   if (typeof claims.iat !== "number" || claims.iat > now + IAT_LEEWAY_SECONDS) throw new JwtRejected("the JWT is issued in the future (iat)");
   if (mode === "request") {
+    const query = req.originalUrl.split("?").slice(1).join("?");
+    if (query.split("&").length > MAX_QUERY_PARAMS) throw new JwtRejected(`the query has more than ${MAX_QUERY_PARAMS} parameters, more than the qsh can be checked over`);
     const expected = jwt.createQueryStringHash(jwt.fromExpressRequest(req), false, String(addon.descriptor.baseUrl));
     if (claims.qsh !== expected) throw new JwtRejected("the JWT's qsh does not match this request's method, path and query");
   } else if (claims.iss !== addon.key || claims.qsh !== undefined) {

@@ -8,7 +8,7 @@ import { join } from "node:path";
  * attribute or the tag). The built file is read once and kept.
  */
 
-export type PanelContext = { workspace: string; repo: string; view: "panel" | "page"; apiBase: string; mainBranch?: string; allDeploysUrl?: string; hostBaseUrl?: string };
+export type PanelContext = { workspace: string; repo: string; view: "panel" | "page"; mainBranch?: string; allDeploysUrl?: string; hostBaseUrl?: string };
 
 export function escapeAttribute(value: string): string {
   return value.replace(/&/g, "&amp;").replace(/'/g, "&#39;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");

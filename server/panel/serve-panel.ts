@@ -44,6 +44,10 @@ async function renderPanel(deps: { addon: Addon; config: Config; installations: 
   const ws = SlugSchema.safeParse(workspace);
   const rp = SlugSchema.safeParse(repo);
   if (!ws.success || !rp.success) return message(res, 400, "Bitbucket did not say which repository this panel is for (the add-on needs the repository scope).");
+  // The session token is scoped to one repository of the installation's OWN workspace (see push/push-handler.ts, inOwnWorkspace).
+  if (!inst.workspaceSlug || ws.data !== inst.workspaceSlug.toLowerCase()) {
+    return message(res, 403, "This panel belongs to another workspace's installation of Hoist.");
+  }
   const template = await html.template();
   if (!template) return message(res, 503, "The deploy panel has not been built on this server. Run `npm run build:web` (or `npm run build`) and reload.");
   const mainBranch = typeof req.query.mainBranch === "string" && req.query.mainBranch ? req.query.mainBranch.slice(0, 200) : undefined;
@@ -60,8 +64,6 @@ async function renderPanel(deps: { addon: Addon; config: Config; installations: 
     workspace: ws.data,
     repo: rp.data,
     view,
-    // Same origin as this page: no CORS needed.
-    apiBase: "",
     mainBranch,
     allDeploysUrl: `${inst.baseUrl}/${ws.data}/${rp.data}/addon/${encodeURIComponent(deps.addon.key)}/${PAGE_MODULE_KEY}`,
     hostBaseUrl: inst.baseUrl,

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Request, Response, Router } from "express";
 import express from "express";
 import type { Logger } from "../../core/log.ts";
 import type { Addon } from "../addon/ace.ts";
 import { ROUTES } from "../addon/descriptor.ts";
+import type { InstallVerifier } from "../addon/install-verification.ts";
 import { JwtRejected, verifyJwt } from "../addon/verify-jwt.ts";
 import { handlePush, type PushHandlerDeps } from "./push-handler.ts";
 import { NOT_JSON, openDelivery, parseJson, readBody, verifiedPush } from "./read-delivery.ts";
@@ -26,7 +28,7 @@ export function connectWebhookRouter(deps: PushHandlerDeps & { addon: Addon; log
     req.body = json && json !== NOT_JSON && typeof json === "object" && !Array.isArray(json) ? json : {};
     let clientKey: string;
     try {
-      clientKey = (await verifyJwt(deps.addon, req, "request")).clientKey;
+      clientKey = await verifiedIssuer(deps, req);
     } catch (err) {
       if (!(err instanceof JwtRejected)) throw err;
       delivery.log.warn({ reason: err.message }, "webhook refused: bad JWT");
@@ -40,4 +42,23 @@ export function connectWebhookRouter(deps: PushHandlerDeps & { addon: Addon; log
     deps.schedule(() => handlePush(deps, { clientKey, deliveryId, payload, log }).catch((err) => log.error({ err }, "push handling failed")));
   });
   return router;
+}
+
+/** How long a delivery racing a fresh install waits for its verification (Bitbucket waits 10 s for the answer). */
+const RACING_INSTALL_WAIT_MS = 5000;
+
+/**
+ * The verified clientKey of the delivery. A fresh install becomes an installation only once
+ * verified, a moment after Bitbucket saw it answered; a push sent in that moment waits for the
+ * verification in flight instead of being refused (Bitbucket does not redeliver after a 401).
+ */
+async function verifiedIssuer(deps: { addon: Addon; verifier: InstallVerifier }, req: Request): Promise<string> {
+  try {
+    return (await verifyJwt(deps.addon, req, "request")).clientKey;
+  } catch (err) {
+    const issuer = err instanceof JwtRejected ? err.unknownIssuer : undefined;
+    if (!issuer || !deps.verifier.isRunning(issuer)) throw err;
+    await Promise.race([deps.verifier.settled(issuer), sleep(RACING_INSTALL_WAIT_MS)]);
+    return (await verifyJwt(deps.addon, req, "request")).clientKey;
+  }
 }

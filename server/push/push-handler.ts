@@ -48,14 +48,24 @@ export async function handlePush(deps: PushHandlerDeps, ctx: PushContext): Promi
   const inst = await activeInstallation(deps, ctx.clientKey);
   if (!inst) return log.warn("push ignored: the installation is uninstalled or not verified");
   const ref = siteRefOf(ctx.payload.repository.full_name);
-  const payloadWorkspace = ctx.payload.repository.workspace?.uuid;
-  if (inst.workspaceUuid && payloadWorkspace && payloadWorkspace !== inst.workspaceUuid) {
-    return log.warn({ siteId: ref ? siteIdOf(ref) : undefined }, "push ignored: the repository is not in the installation's workspace");
+  if (!ref || !inOwnWorkspace(inst, ref, ctx.payload)) {
+    return log.warn("push ignored: the repository is not in the installation's own workspace");
   }
-  if (ref && deps.isDirectSite?.(siteIdOf(ref))) {
+  if (deps.isDirectSite?.(siteIdOf(ref))) {
     return log.info({ siteId: siteIdOf(ref) }, "push ignored: this repository deploys in direct mode (HOIST_DIRECT_SITES_FILE), not through the Connect app");
   }
   await handleAuthorisedPush(deps, ctx, { owner: ctx.clientKey, credentials: inst });
+}
+
+/**
+ * A Connect installation deploys only its own workspace's repositories. The workspace is the one
+ * Bitbucket named when it installed Hoist (`principal` of the install payload): the body must
+ * carry that workspace's UUID, and its repository name must be under that workspace's slug, so a
+ * signed body can never name another team's repository.
+ */
+export function inOwnWorkspace(inst: Installation, ref: SiteRef, payload: PushPayload): boolean {
+  if (!inst.workspaceUuid || !inst.workspaceSlug) return false;
+  return payload.repository.workspace?.uuid === inst.workspaceUuid && ref.workspace === inst.workspaceSlug.toLowerCase();
 }
 
 /** The pipeline shared by Connect and direct pushes, once the caller has decided who may deploy. */

@@ -58,9 +58,9 @@ export async function startStack(opts: { stallMs?: number; lambdaTimeout?: numbe
     async install(workspace) {
       sandbox.createWorkspace(workspace);
       const summary = await sandbox.installAddon(descriptorUrl, { workspace });
-      const info = (await hoist.hoist.addon.settings.get("clientInfo", summary.clientKey)) as { sharedSecret: string };
       // Verification runs after the install is answered; wait for it like a user waits for the panel.
       await waitFor(async () => (await hoist.hoist.installations.getActive(summary.clientKey)) !== undefined);
+      const info = (await hoist.hoist.addon.settings.get("clientInfo", summary.clientKey)) as { sharedSecret: string };
       return { clientKey: summary.clientKey, sharedSecret: info.sharedSecret };
     },
     async repo(workspace, slug) {

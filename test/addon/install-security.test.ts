@@ -58,20 +58,44 @@ describe("install security", () => {
     const forged = "ari:cloud:bitbucket::app/{11111111-1111-1111-1111-111111111111}/hoist-deploys";
     expect((await postLifecycle("/installed", installPayload(forged))).status).toBe(204);
     await stack.hoist.hoist.verifier.settled(forged);
-    const state = await stack.hoist.hoist.installations.get(forged);
-    expect(state?.state.verified).toBe(false);
-    // Its signed webhooks deploy nothing, and its panel is refused.
+    expect(await stack.hoist.hoist.installations.get(forged)).toBeUndefined();
+    // Its signed webhooks are refused and deploy nothing, and its panel is refused.
     const token = bitbucketJwt({ clientKey: forged, secret: installPayload(forged).sharedSecret as string, method: "POST", url: `${stack.hoist.url}/webhooks/repo-push`, baseUrl: stack.hoist.url });
     const res = await fetch(`${stack.hoist.url}/webhooks/repo-push`, {
       method: "POST",
       headers: { authorization: `JWT ${token}`, "content-type": "application/json", "x-event-key": "repo:push", "x-request-uuid": crypto.randomUUID() },
       body: JSON.stringify({ repository: { full_name: "forged/site" }, push: { changes: [{ new: { type: "branch", name: "main", target: { hash: "b".repeat(40) } } }] } }),
     });
-    expect(res.status).toBe(204);
+    expect(res.status).toBe(401);
     await stack.settle();
     expect((await stack.hoist.hoist.records.list("forged/site")).deploys).toHaveLength(0);
     const panel = await openPanel(stack, { clientKey: forged, sharedSecret: installPayload(forged).sharedSecret as string }, "forged", "site");
-    expect(panel.status).toBe(403);
+    expect(panel.status).toBe(401);
+  });
+
+  it("an unsigned install sent ahead of a workspace's real one changes nothing for it", async () => {
+    // Prepare: a workspace that has not installed Hoist; its clientKey is no secret.
+    const workspace = stack.sandbox.createWorkspace("later");
+    const clientKey = `ari:cloud:bitbucket::app/${workspace.uuid}/hoist-deploys`;
+    // Act: the squatter installs first (twice, as it may), then the workspace installs for real.
+    expect((await postLifecycle("/installed", installPayload(clientKey))).status).toBe(204);
+    expect((await postLifecycle("/installed", installPayload(clientKey, { sharedSecret: "another-attacker-secret-another-attacker-secret" }))).status).toBe(204);
+    const real = await stack.sandbox.installAddon(stack.descriptorUrl, { workspace: "later" });
+    // Assess: the real install is the one that becomes active, with Bitbucket's secret.
+    await waitFor(async () => Boolean(await stack.hoist.hoist.installations.getActive(clientKey)));
+    expect(real.clientKey).toBe(clientKey);
+    const stored = await storedSecret(clientKey);
+    expect(stored).not.toBe(installPayload(clientKey).sharedSecret);
+    expect(stored).not.toBe("another-attacker-secret-another-attacker-secret");
+    // …and once verified, a squatter's unsigned install is refused outright.
+    expect((await postLifecycle("/installed", installPayload(clientKey))).status).toBe(401);
+    expect(await storedSecret(clientKey)).toBe(stored);
+  });
+
+  it("answers a lifecycle body that is not JSON with 400", async () => {
+    const res = await fetch(`${stack.hoist.url}/installed`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.code).toBe("install.invalid");
   });
 
   it("rejects an unsigned uninstall", async () => {

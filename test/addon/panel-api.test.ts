@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mintSessionToken } from "../../server/addon/session-token.ts";
 import { api, bitbucketJwt, openPanel, siteHost, siteShows, startStack, type Repo, type Stack } from "./harness.ts";
 
 /** The panel a user opens on the repository page, and what installation B can never do to A's site. */
@@ -36,6 +37,14 @@ describe("panel and panel API", () => {
     expect(res.status).toBe(401);
     const tampered = bitbucketJwt({ clientKey: acme.clientKey, secret: acme.sharedSecret, method: "GET", url: `${stack.hoist.url}/panel?repoPath=acme%2Fother`, baseUrl: stack.hoist.url });
     expect((await fetch(`${stack.hoist.url}/panel?repoPath=acme%2Fsite&jwt=${tampered}`)).status).toBe(401);
+  });
+
+  it("refuses a signed panel URL padded with parameters past what the qsh could cover", async () => {
+    const path = "/panel?repoPath=acme%2Fsite";
+    const jwt = bitbucketJwt({ clientKey: acme.clientKey, secret: acme.sharedSecret, method: "GET", url: `${stack.hoist.url}${path}`, baseUrl: stack.hoist.url });
+    const padded = await fetch(`${stack.hoist.url}${path}&jwt=${jwt}${"&".repeat(1000)}&apiBase=https%3A%2F%2Fevil.example`);
+    expect(padded.status).toBe(401);
+    expect(await padded.text()).not.toContain("hoist-token");
   });
 
   it("lists history newest first, a page at a time, with a fresh token on each answer", async () => {
@@ -94,8 +103,12 @@ describe("panel and panel API", () => {
   });
 
   it("never lets installation B read, deploy or roll back installation A's site", async () => {
-    // B knows its own secret, so it can sign a panel URL naming A's repository.
-    const forged = (await openPanel(stack, evil, "acme", "site")).token;
+    // B knows its own secret, so it can sign a panel URL naming A's repository: no token for it.
+    const refused = await openPanel(stack, evil, "acme", "site");
+    expect(refused.status).toBe(403);
+    expect(refused.token).toBe("");
+    // Even a session token B mints itself for A's repository reads nothing of A's site.
+    const forged = mintSessionToken({ addonKey: "hoist-deploys", clientKey: evil.clientKey, sharedSecret: evil.sharedSecret, sub: "b", scope: { workspace: "acme", repo: "site" }, ttlSeconds: 600 });
     const { body } = await api(stack, token, "/api/sites/acme/site/deploys");
     const target = body.deploys.at(-1).deployId;
     for (const [path, method, payload] of [

@@ -7,8 +7,9 @@ describe("repo:push webhook security", () => {
   let stack: Stack;
   let inst: { clientKey: string; sharedSecret: string };
   const path = "/webhooks/repo-push";
+  let workspaceUuid: string | undefined;
   const payload = (hash = "a".repeat(40)) => ({
-    repository: { full_name: "acme/site", mainbranch: { name: "main" } },
+    repository: { full_name: "acme/site", mainbranch: { name: "main" }, workspace: { uuid: workspaceUuid, slug: "acme" } },
     push: { changes: [{ new: { type: "branch", name: "main", target: { hash } } }] },
   });
   const sign = (over: Partial<Parameters<typeof bitbucketJwt>[0]> = {}) =>
@@ -29,6 +30,7 @@ describe("repo:push webhook security", () => {
   beforeAll(async () => {
     stack = await startStack();
     inst = await stack.install("acme");
+    workspaceUuid = (await stack.hoist.hoist.installations.get(inst.clientKey))?.workspaceUuid;
     await stack.repo("acme", "site");
   });
   afterAll(async () => stack?.close());
@@ -90,5 +92,19 @@ describe("repo:push webhook security", () => {
     expect(deploys).toHaveLength(1);
     // The commit does not exist in Bitbucket: the deploy fails by name and nothing goes live.
     expect(deploys[0]).toMatchObject({ status: "failed", reason: "fetch.not_found", deliveryId: uuid });
+  });
+
+  it("deploys nothing for a repository outside the installation's own workspace, whatever the body claims", async () => {
+    const before = await recorded();
+    const noWorkspace = { repository: { full_name: "acme/fresh", mainbranch: { name: "main" } }, push: payload().push };
+    const otherSlug = { ...noWorkspace, repository: { ...noWorkspace.repository, full_name: "other/fresh", workspace: { uuid: workspaceUuid, slug: "other" } } };
+    const otherUuid = { ...noWorkspace, repository: { ...noWorkspace.repository, workspace: { uuid: "{99999999-9999-9999-9999-999999999999}", slug: "acme" } } };
+    for (const body of [noWorkspace, otherSlug, otherUuid]) expect((await post({ token: sign(), body: JSON.stringify(body) })).status).toBe(204);
+    await stack.settle();
+    expect(await recorded()).toBe(before);
+    for (const siteId of ["acme/fresh", "other/fresh"]) {
+      expect(await stack.hoist.hoist.sites.listStages(siteId)).toEqual([]);
+      expect((await stack.hoist.hoist.records.list(siteId)).deploys).toEqual([]);
+    }
   });
 });

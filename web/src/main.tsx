@@ -39,7 +39,6 @@ async function start() {
   resizeIframeToContent(root);
 
   const client = new ApiClient({
-    apiBase: context.apiBase,
     workspace: context.workspace,
     repo: context.repo,
     token: context.token,

@@ -3,8 +3,8 @@ import { apiError, fixtureFetch, json } from "../dev/fixture-fetch.ts";
 import { ApiClient } from "./client.ts";
 import { ApiRequestError } from "./errors.ts";
 
-const make = (fetch: ConstructorParameters<typeof ApiClient>[0]["fetch"], apiBase = "") =>
-  new ApiClient({ apiBase, workspace: "acme", repo: "web site", token: "t0", fetch });
+const make = (fetch: ConstructorParameters<typeof ApiClient>[0]["fetch"]) =>
+  new ApiClient({ workspace: "acme", repo: "web site", token: "t0", fetch });
 
 describe("ApiClient", () => {
   it("sends the JWT and swaps in each X-acpt token", async () => {
@@ -22,14 +22,14 @@ describe("ApiClient", () => {
     expect(client.currentToken).toBe("t0");
   });
 
-  it("encodes names and joins the base without double slashes", async () => {
+  it("encodes names and calls the page's own origin only", async () => {
     const seen: string[] = [];
     const client = make(async (url) => {
       seen.push(url);
       return json({ deploys: [] });
-    }, "https://hoist.example/");
+    });
     await client.deploys({ cursor: "01J/x", limit: 20 });
-    expect(seen[0]).toBe("https://hoist.example/api/sites/acme/web%20site/deploys?limit=20&cursor=01J%2Fx");
+    expect(seen[0]).toBe("/api/sites/acme/web%20site/deploys?limit=20&cursor=01J%2Fx");
   });
 
   it("turns the error envelope into an ApiRequestError with the server's code", async () => {

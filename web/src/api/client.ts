@@ -11,8 +11,6 @@ import type {
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 export type ApiClientOptions = {
-  /** Prefix of every route, e.g. "" (same origin) or "https://hoist.example.com". */
-  apiBase: string;
   workspace: string;
   repo: string;
   /** Initial session token from the page; replaced by each response's `X-acpt`. */
@@ -21,7 +19,8 @@ export type ApiClientOptions = {
 };
 
 /**
- * The panel's only door to the server. Every call sends `Authorization: JWT <token>` and keeps
+ * The panel's only door to the server, always on the page's own origin (an API origin taken from
+ * anywhere else could receive the session token). Every call sends `Authorization: JWT <token>` and keeps
  * the fresh token from `X-acpt` for the next call: ACE session tokens last 15 minutes, so a
  * panel left open keeps working as long as it keeps talking.
  */
@@ -33,8 +32,7 @@ export class ApiClient {
   constructor(opts: ApiClientOptions) {
     this.token = opts.token;
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    const base = opts.apiBase.replace(/\/+$/, "");
-    this.siteBase = `${base}/api/sites/${encodeURIComponent(opts.workspace)}/${encodeURIComponent(opts.repo)}`;
+    this.siteBase = `/api/sites/${encodeURIComponent(opts.workspace)}/${encodeURIComponent(opts.repo)}`;
   }
 
   get currentToken(): string | undefined {

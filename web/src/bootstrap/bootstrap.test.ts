@@ -19,12 +19,11 @@ function metas(token?: string, context?: string) {
 
 describe("readPanelContext", () => {
   it("reads the token and context the server injected", () => {
-    metas("tok", JSON.stringify({ workspace: "acme", repo: "website", view: "panel", apiBase: "https://hoist.example" }));
+    metas("tok", JSON.stringify({ workspace: "acme", repo: "website", view: "panel" }));
     expect(readPanelContext(document, "?workspace=other&token=ignored")).toEqual({
       workspace: "acme",
       repo: "website",
       view: "panel",
-      apiBase: "https://hoist.example",
       token: "tok",
       mainBranch: "main",
       allDeploysUrl: undefined,
@@ -34,7 +33,12 @@ describe("readPanelContext", () => {
 
   it("falls back to query parameters for standalone dev", () => {
     const ctx = readPanelContext(document, "?workspace=acme&repo=website&token=qt");
-    expect(ctx).toMatchObject({ workspace: "acme", repo: "website", token: "qt", view: "page", apiBase: "" });
+    expect(ctx).toMatchObject({ workspace: "acme", repo: "website", token: "qt", view: "page" });
+  });
+
+  it("takes no API origin from the URL or the page, whatever they say", () => {
+    metas("tok", JSON.stringify({ workspace: "acme", repo: "website", view: "panel", apiBase: "" }));
+    expect(readPanelContext(document, `?${"&".repeat(1000)}apiBase=https://evil.example`)).not.toHaveProperty("apiBase");
   });
 
   it("says what the add-on must fix when the context is missing or broken", () => {

@@ -1,8 +1,9 @@
 /**
  * What the panel needs to start, read once from the page the server rendered:
  *   <meta name="hoist-token" content="<session token>">
- *   <meta name="hoist-context" content='{"workspace","repo","view","apiBase", …}'>
+ *   <meta name="hoist-context" content='{"workspace","repo","view", …}'>
  * Standalone dev (no server-rendered page) falls back to ?workspace=&repo=&token=&view=.
+ * There is no API origin to read: the panel calls the server it was served from (api/client.ts).
  * This is a boundary: everything is checked here, and the rest of the panel trusts the result.
  */
 export type PanelView = "panel" | "page";
@@ -11,7 +12,6 @@ export type PanelContext = {
   workspace: string;
   repo: string;
   view: PanelView;
-  apiBase: string;
   token?: string;
   /** Branch that deploys to production, for the empty state's "Push to main". */
   mainBranch: string;
@@ -58,7 +58,6 @@ export function readPanelContext(doc: Document, search: string): PanelContext {
     workspace,
     repo,
     view,
-    apiBase: str(injected.apiBase) ?? str(params.get("apiBase")) ?? "",
     token: meta(doc, "hoist-token") ?? str(params.get("token")),
     mainBranch: str(injected.mainBranch) ?? "main",
     allDeploysUrl: str(injected.allDeploysUrl),

@@ -13,12 +13,10 @@ export function renderApp(opts: FixtureOptions & { view?: "panel" | "page"; toke
     workspace: "acme",
     repo: "website",
     view: opts.view ?? "page",
-    apiBase: "",
     token: opts.token ?? "initial-token",
     mainBranch: "main",
   };
   const client = new ApiClient({
-    apiBase: context.apiBase,
     workspace: context.workspace,
     repo: context.repo,
     token: context.token,
