@@ -103,8 +103,12 @@ const ABANDONED = "#status = :running AND leaseExpiresAt < :before";
 const STILL_QUEUED = "#status = :queued";
 const STATUS_NAME = { "#status": "status" };
 
-/** How long a delivery marker is kept: Bitbucket redelivers within minutes, an operator within days. */
-const DELIVERY_MARKER_SECONDS = 7 * 24 * 3600;
+/**
+ * How long a push's marker is kept: Bitbucket redelivers within minutes. Short, because the same
+ * transition can legitimately come back (a branch moved away and back); a late replay is then
+ * still refused by the queue, which deploys a push only while its commit is the branch's tip.
+ */
+const DELIVERY_MARKER_SECONDS = 3600;
 
 export class DeployRecords {
   constructor(
@@ -124,23 +128,27 @@ export class DeployRecords {
   }
 
   /**
-   * Bitbucket redelivers a webhook (5xx, timeout, a duplicate) with the same X-Request-UUID.
-   * True the first time this delivery asks to deploy this commit to this stage: the first one
-   * writes a marker with a conditional put, every later one finds it. Markers live under
+   * True the first time a push asks to move this stage from `previous` to `commit` (within
+   * DELIVERY_MARKER_SECONDS). Keyed by what the webhook's signature covers — the repository, the
+   * stage's branch and the pushed transition — not by the delivery id (X-Request-UUID), which is
+   * unsigned: a redelivery (Bitbucket retries after a 5xx or a timeout) and a captured body
+   * re-posted under a new id both find the marker and deploy nothing. Markers live under
    * `#delivery/<siteId>` (`#` is not a slug character, so no site's history can hold them) with
-   * `expiresAt` for a DynamoDB TTL in AWS (dynalite has none; local markers just stay).
+   * `expiresAt`, which the condition reads itself (dynalite has no TTL; in AWS a TTL also deletes them).
    */
-  async firstDelivery(input: { deliveryId: string; siteId: string; stage: string; commit: string }): Promise<boolean> {
+  async firstDelivery(input: { siteId: string; stage: string; previous?: string; commit: string; now?: number }): Promise<boolean> {
+    const now = Math.floor((input.now ?? Date.now()) / 1000);
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
           Item: {
             siteId: `#delivery/${input.siteId}`,
-            deployId: `${input.deliveryId}/${input.stage}/${input.commit}`,
-            expiresAt: Math.floor(Date.now() / 1000) + DELIVERY_MARKER_SECONDS,
+            deployId: `${input.stage}/${input.previous ?? "-"}..${input.commit}`,
+            expiresAt: now + DELIVERY_MARKER_SECONDS,
           },
-          ConditionExpression: IS_NEW,
+          ConditionExpression: `${IS_NEW} OR expiresAt < :now`,
+          ExpressionAttributeValues: { ":now": now },
         }),
       );
       return true;

@@ -26,7 +26,7 @@ const statusBody = z.object({
 
 const COMMIT_PATH = "/2.0/repositories/:ws/:repo/commit/:commit";
 
-/** Bitbucket's repository and commit build-status API (bearer token required). */
+/** Bitbucket's repository, branch, file and commit build-status API (bearer token required). */
 export function statusesRouter(deps: StatusDeps): Router {
   const router = express.Router();
   router.get("/2.0/repositories/:ws/:repo", (req, res) => {
@@ -42,6 +42,15 @@ export function statusesRouter(deps: StatusDeps): Router {
     const text = gitDir && (await git(gitDir, ["show", `${commit}:${file}`]).catch(() => undefined));
     if (text === undefined || text === "") return apiError(res, 404, `No file ${file} at ${commit} in ${ws}/${slug}`);
     res.type("text/plain").send(text);
+  });
+  // A branch and its tip commit (Bitbucket's refs API; names with "/" come percent-encoded).
+  router.get("/2.0/repositories/:ws/:repo/refs/branches/:name", async (req, res) => {
+    const repo = authorisedRepo(deps, req, res);
+    if (!repo) return;
+    const name = param(req, "name");
+    const hash = name.startsWith("-") ? undefined : await resolveCommit(gitDirOf(deps.state.dataDir, repo), `refs/heads/${name}`);
+    if (!hash) return apiError(res, 404, `Branch "${name}" not found in ${repo.workspace}/${repo.slug}`);
+    res.json({ type: "branch", name, target: { type: "commit", hash }, links: { html: { href: `${deps.origin}/${repo.workspace}/${repo.slug}/branch/${encodeURIComponent(name)}` } } });
   });
   router.post(`${COMMIT_PATH}/statuses/build`, express.json({ limit: "256kb" }), async (req, res) => {
     const found = await authorisedCommit(deps, req, res, "repository:write");

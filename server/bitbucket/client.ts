@@ -15,7 +15,7 @@ import { TokenCache } from "./token-cache.ts";
  *  - a repository access token (direct mode): used as the bearer token as it is;
  *  - archive: `<baseUrl>/<ws>/<repo>/get/<commit>.tar.gz` as a stream, failing with a `fetch.*`
  *    reason on 401/404/5xx, a broken connection, or no bytes for `stallMs`;
- *  - postBuildStatus, repository (main branch), readFile (the site settings file at a commit).
+ *  - postBuildStatus, repository (main branch), branchTip, readFile (the site settings file at a commit).
  * Tokens and secrets never reach a log line.
  */
 
@@ -141,6 +141,23 @@ export class BitbucketClient {
     }
     const body = (await res.json()) as { mainbranch?: { name?: unknown } };
     return typeof body.mainbranch?.name === "string" ? body.mainbranch.name : undefined;
+  }
+
+  /** The commit a branch points at now, or undefined when the branch does not exist (any more). */
+  async branchTip(inst: BitbucketCredentials, ref: SiteRef, branch: string): Promise<string | undefined> {
+    const url = `${inst.baseApiUrl}/2.0/repositories/${encodeURIComponent(ref.workspace)}/${encodeURIComponent(ref.repo)}/refs/branches/${encodeURIComponent(branch)}`;
+    const res = await this.apiCall(inst, url, { method: "GET" });
+    if (res.status === 404) {
+      await res.body?.cancel().catch(() => undefined);
+      return undefined;
+    }
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new BitbucketError(`Bitbucket did not describe the branch (${res.status})`, res.status);
+    }
+    const body = (await res.json()) as { target?: { hash?: unknown } };
+    if (typeof body.target?.hash !== "string") throw new BitbucketError("Bitbucket described the branch without its commit");
+    return body.target.hash.toLowerCase();
   }
 
   /** A small file at a commit (the settings file), or undefined when it does not exist. */

@@ -16,7 +16,8 @@ import { readSiteSettings } from "./read-settings.ts";
  *   1. the repository's settings at the commit (hoist.json / hoist.yml / hoist.yaml);
  *   2. the stage: production for the production branch (settings `branch`, else the repository's
  *      main branch), the branch's own stage when settings `branches` opts it in, else nothing;
- *   3. once per webhook delivery: a redelivery (same X-Request-UUID) deploys nothing;
+ *   3. once per push: a redelivered or replayed webhook (same branch moving from the same commit
+ *      to the same commit) deploys nothing (DeployRecords.firstDelivery);
  *   4. the stage belongs to this owner (claim): a stranger's request writes no record;
  *   5. the deploy record, `queued`, carrying the settings and the deploy directory;
  *   6. settings that cannot be read or are invalid end the record `failed` with their reason and
@@ -46,8 +47,9 @@ export type DeployRequest = {
   trigger: DeployTrigger;
   author?: string;
   message?: string;
-  /** Webhook delivery id (X-Request-UUID): present for pushes, so a redelivery deploys nothing. */
+  /** Pushes: the webhook delivery id (X-Request-UUID, for the record and logs) and the commit the branch moved from. */
   deliveryId?: string;
+  previous?: string;
   log: Logger;
 };
 
@@ -72,8 +74,8 @@ export async function queueDeploy(deps: QueueDeployDeps, request: DeployRequest)
     return notQueued(log, "deploy.branch_not_deployed", `The site does not deploy the branch "${request.branch.slice(0, 200)}": add it to \`branches\` in hoist.json to give it a stage.`);
   }
   const siteId = siteIdOf(ref);
-  if (request.deliveryId && !(await deps.records.firstDelivery({ deliveryId: request.deliveryId, siteId, stage, commit: request.commit }))) {
-    return notQueued(log, "deploy.redelivery", "This webhook delivery was already handled; nothing was deployed again.");
+  if (request.trigger === "push" && !(await deps.records.firstDelivery({ siteId, stage, previous: request.previous, commit: request.commit }))) {
+    return notQueued(log, "deploy.redelivery", "This push was already handled (a redelivered or replayed webhook); nothing was deployed again.");
   }
   const host = stageHostLabel(ref, stage);
   if (!(await deps.sites.claim({ host, siteId, stage, owner: request.owner }))) {

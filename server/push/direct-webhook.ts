@@ -10,13 +10,13 @@ import { headerOf, openDelivery, parseJson, readBody, verifiedPush } from "./rea
  * `POST /hooks/bitbucket/:workspace/:repo` — a plain Bitbucket repository webhook (direct mode,
  * docs/architecture.md "Owners"). In order (read-delivery.ts has the shared steps):
  *   1. body capped at 256 KB → 413;
- *   2. the route names a configured site → else 404, saying nothing about other sites;
- *   3. X-Hub-Signature (HMAC-SHA256 of the raw body with the site's secret) → else 401;
+ *   2. X-Hub-Signature (HMAC-SHA256 of the raw body with the secret of the site the route names)
+ *      → else 401; an address with no site answers the same 401, so sites cannot be enumerated;
  *      nothing is parsed, logged from the body, or recorded before this passes;
- *   4. not JSON → 400; not repo:push → 204 (ignored); not a repo:push payload → 400;
- *   5. the body's repository must be the route's site → else 400, nothing recorded
+ *   3. not JSON → 400; not repo:push → 204 (ignored); not a repo:push payload → 400;
+ *   4. the body's repository must be the route's site → else 400, nothing recorded
  *      (one secret reused across repositories must not let repo A deploy site B);
- *   6. 202 at once; then the same pipeline as Connect pushes, with the site's access token.
+ *   5. 202 at once; then the same pipeline as Connect pushes, with the site's access token.
  */
 export const DIRECT_HOOK_PATH = "/hooks/bitbucket/:workspace/:repo";
 
@@ -29,17 +29,14 @@ export function directWebhookRouter(deps: PushPipelineDeps & { direct: DirectSit
     const ws = SlugSchema.safeParse(req.params.workspace);
     const rp = SlugSchema.safeParse(req.params.repo);
     const site = ws.success && rp.success ? deps.direct.find({ workspace: ws.data, repo: rp.data }) : undefined;
-    if (!site) {
-      delivery.log.warn("webhook refused: no direct site is configured at this address");
-      return delivery.refuse(404, "site.not_found", "No site is configured at this address.");
+    // An address with no site answers exactly as a wrong signature: nobody can list the configured sites.
+    const signature = checkHubSignature(body, headerOf(req, "x-hub-signature"), site?.webhookSecret);
+    if (!signature.ok || !site) {
+      delivery.log.warn({ reason: signature.ok ? "no site" : signature.reason, configured: Boolean(site) }, "webhook refused: bad signature or no site at this address");
+      return delivery.refuse(401, "auth.invalid", `Webhook refused: ${signature.ok ? "" : signature.reason}. The secret must equal the webhookSecret of this repository's entry in HOIST_DIRECT_SITES_FILE.`);
     }
     const verified = { ...delivery, log: delivery.log.child({ siteId: site.siteId }) };
     const { log, deliveryId } = verified;
-    const signature = checkHubSignature(body, headerOf(req, "x-hub-signature"), site.webhookSecret);
-    if (!signature.ok) {
-      log.warn({ reason: signature.reason }, "webhook refused: bad signature");
-      return delivery.refuse(401, "auth.invalid", `Webhook refused: ${signature.reason}. The secret must equal this site's webhookSecret in HOIST_DIRECT_SITES_FILE.`);
-    }
     const payload = verifiedPush(req, res, verified, parseJson(body));
     if (!payload) return;
     if (payload.repository.full_name.toLowerCase() !== site.siteId) {

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 /**
  * Bitbucket's webhook secret check: `X-Hub-Signature: sha256=<hex HMAC-SHA256 of the raw body>`
@@ -9,14 +9,18 @@ export type SignatureCheck = { ok: true } | { ok: false; reason: string };
 
 const HEADER = /^sha256=([0-9a-f]{64})$/i;
 
-export function checkHubSignature(rawBody: Buffer, header: string | undefined, secret: string): SignatureCheck {
+/** Stands in for the secret of an address where no site is configured: the answer must not tell the two apart. */
+const NO_SITE_SECRET = randomBytes(32).toString("hex");
+
+/** `secret` undefined: no site at this address; the check then fails exactly as a wrong signature does. */
+export function checkHubSignature(rawBody: Buffer, header: string | undefined, secret: string | undefined): SignatureCheck {
   if (!header) return { ok: false, reason: "the X-Hub-Signature header is missing (set a secret on the Bitbucket webhook)" };
   const match = HEADER.exec(header.trim());
   if (!match?.[1]) return { ok: false, reason: "X-Hub-Signature is not sha256=<64 hex digits>" };
-  const expected = createHmac("sha256", secret).update(rawBody).digest();
+  const expected = createHmac("sha256", secret ?? NO_SITE_SECRET).update(rawBody).digest();
   const given = Buffer.from(match[1], "hex");
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    return { ok: false, reason: "X-Hub-Signature does not match the webhook secret configured for this site" };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected) || secret === undefined) {
+    return { ok: false, reason: "X-Hub-Signature does not match a webhook secret configured for this address" };
   }
   return { ok: true };
 }

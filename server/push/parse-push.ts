@@ -55,7 +55,8 @@ export function readPushDelivery(body: unknown, eventKey: string | undefined): P
   return parsed.ok ? { kind: "push", payload: parsed.payload } : { kind: "malformed", problem: parsed.problem };
 }
 
-export type BranchTip = { branch: string; commit: string; author?: string; message?: string };
+/** `previous`: the commit the branch pointed at before this push (absent for a new branch). */
+export type BranchTip = { branch: string; commit: string; previous?: string; author?: string; message?: string };
 export type ChangeDecision = { kind: "tip"; tip: BranchTip } | { kind: "skip"; ref: string; reason: string };
 
 export function branchTips(payload: PushPayload): ChangeDecision[] {
@@ -68,6 +69,7 @@ export function branchTips(payload: PushPayload): ChangeDecision[] {
       tip: {
         branch: change.new.name,
         commit: target.hash.toLowerCase(),
+        previous: change.old?.type === "branch" && change.old.name === change.new.name ? change.old.target.hash.toLowerCase() : undefined,
         author: target.author?.user?.display_name ?? target.author?.raw?.replace(/\s*<[^>]*>\s*$/, ""),
         message: target.message?.split("\n")[0]?.slice(0, 500),
       },

@@ -4,7 +4,7 @@ import type { InstallVerifier } from "../addon/install-verification.ts";
 import type { Installation, Installations } from "../addon/installations.ts";
 import type { BitbucketCredentials } from "../bitbucket/client.ts";
 import { queueDeploy, resolveMainBranch, type QueueDeployDeps } from "../deploys/queue-deploy.ts";
-import { branchTips, type PushPayload } from "./parse-push.ts";
+import { branchTips, type BranchTip, type PushPayload } from "./parse-push.ts";
 
 /**
  * The work of one verified repo:push delivery, after Bitbucket has had its answer.
@@ -68,23 +68,32 @@ export function inOwnWorkspace(inst: Installation, ref: SiteRef, payload: PushPa
   return payload.repository.workspace?.uuid === inst.workspaceUuid && ref.workspace === inst.workspaceSlug.toLowerCase();
 }
 
+/**
+ * At most this many branches of one delivery are deployed (each costs Bitbucket calls and a
+ * deploy): a signed delivery naming a thousand branches must not cost a thousand settings reads.
+ * The main branch goes first, so production is never the one skipped.
+ */
+export const MAX_BRANCHES_PER_PUSH = 20;
+
 /** The pipeline shared by Connect and direct pushes, once the caller has decided who may deploy. */
 export async function handleAuthorisedPush(deps: PushPipelineDeps, ctx: AuthorisedPush, authority: PushAuthority): Promise<void> {
   const { log } = ctx;
   const ref = siteRefOf(ctx.payload.repository.full_name);
   if (!ref) return log.warn("push ignored: the repository name is not a Bitbucket slug");
-  let mainBranch = ctx.payload.repository.mainbranch?.name;
+  const tips: BranchTip[] = [];
   for (const decision of branchTips(ctx.payload)) {
-    if (decision.kind === "skip") {
-      log.info({ ref: decision.ref.slice(0, 200), why: decision.reason }, "change skipped");
-      continue;
-    }
-    const { tip } = decision;
-    if (authority.allowsBranch && !authority.allowsBranch(tip.branch)) {
-      log.info({ branch: tip.branch.slice(0, 200) }, "change skipped: the branch is not in this site's `branches` (HOIST_DIRECT_SITES_FILE)");
-      continue;
-    }
-    mainBranch = await resolveMainBranch(deps.bitbucket, authority.credentials, ref, mainBranch);
+    if (decision.kind === "skip") log.info({ ref: decision.ref.slice(0, 200), why: decision.reason }, "change skipped");
+    else if (authority.allowsBranch && !authority.allowsBranch(decision.tip.branch)) {
+      log.info({ branch: decision.tip.branch.slice(0, 200) }, "change skipped: the branch is not in this site's `branches` (HOIST_DIRECT_SITES_FILE)");
+    } else tips.push(decision.tip);
+  }
+  if (tips.length === 0) return;
+  const mainBranch = await resolveMainBranch(deps.bitbucket, authority.credentials, ref, ctx.payload.repository.mainbranch?.name);
+  tips.sort((a, b) => Number(b.branch === mainBranch) - Number(a.branch === mainBranch));
+  if (tips.length > MAX_BRANCHES_PER_PUSH) {
+    log.warn({ branches: tips.length, deployed: MAX_BRANCHES_PER_PUSH }, `push changes more branches than one delivery may deploy; only the first ${MAX_BRANCHES_PER_PUSH} are considered`);
+  }
+  for (const tip of tips.slice(0, MAX_BRANCHES_PER_PUSH)) {
     await queueDeploy(deps, {
       ref,
       owner: authority.owner,
@@ -96,6 +105,7 @@ export async function handleAuthorisedPush(deps: PushPipelineDeps, ctx: Authoris
       author: tip.author,
       message: tip.message,
       deliveryId: ctx.deliveryId,
+      previous: tip.previous,
       log: log.child({ branch: tip.branch.slice(0, 200), commit: tip.commit }),
     });
   }

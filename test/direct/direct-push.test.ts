@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MAX_BRANCHES_PER_PUSH } from "../../server/push/push-handler.ts";
 import { waitFor } from "../addon/harness.ts";
 import { startDirectStack, type DirectStack } from "./harness.ts";
 
@@ -25,7 +26,7 @@ async function post(url: string, body: string, headers: Record<string, string>):
 describe("direct mode: plain repository webhooks + repository access tokens", () => {
   let stack: DirectStack;
   beforeAll(async () => {
-    stack = await startDirectStack(["acme/site", "acme/quiet"]);
+    stack = await startDirectStack(["acme/site", "acme/quiet", "acme/many"]);
   });
   afterAll(async () => stack?.close());
 
@@ -71,6 +72,37 @@ describe("direct mode: plain repository webhooks + repository access tokens", ()
     }
   });
 
+  it("a captured signed delivery re-posted later, under new request ids, never rolls the site back", async () => {
+    // Prepare: v3 then v4 go live; the attacker kept v3's signed body (a valid signature, an old commit).
+    const v3 = await stack.pushFiles("acme/site", { "index.html": "<h1>v3</h1>" }, "v3");
+    await stack.settle();
+    await stack.pushFiles("acme/site", { "index.html": "<h1>v4</h1>" }, "v4");
+    await stack.settle();
+    const { hookUrl, secret } = stack.sites["acme/site"]!;
+    const captured = pushBody("acme/site", v3);
+    // Act: re-post it twice, each time with a fresh X-Request-UUID.
+    for (let i = 0; i < 2; i++) expect((await post(hookUrl, captured, { "x-hub-signature": sign(captured, secret) })).status).toBe(202);
+    await stack.settle();
+    // Assess: v4 still serves, and no replay of v3 went live.
+    expect((await stack.site(`site--acme.${stack.hoist.config.sitesDomain}`)).body).toContain("v4");
+    const replays = (await stack.deploys("acme/site")).filter((d) => d.commit === v3).slice(0, -1);
+    expect(replays.length).toBeLessThanOrEqual(1);
+    for (const replay of replays) expect(replay).toMatchObject({ status: "superseded", reasonMessage: expect.stringContaining("moved on") });
+  });
+
+  it("one signed delivery naming a thousand branches deploys at most a bounded number of them", async () => {
+    // Prepare: acme/many has no webhook in the sandbox; its settings opt in every b* branch.
+    const main = await stack.pushFiles("acme/many", { "hoist.json": '{"branches": ["b*"]}', "index.html": "<p>many</p>" }, "many branches");
+    const { hookUrl, secret } = stack.sites["acme/many"]!;
+    const changes = Array.from({ length: 1000 }, (_, i) => ({ old: null, new: { type: "branch", name: `b${i}`, target: { type: "commit", hash: main } } }));
+    const body = JSON.stringify({ repository: { full_name: "acme/many", mainbranch: { name: "main" } }, push: { changes } });
+    // Act
+    expect((await post(hookUrl, body, { "x-hub-signature": sign(body, secret) })).status).toBe(202);
+    await stack.settle();
+    // Assess
+    expect((await stack.deploys("acme/many")).length).toBeLessThanOrEqual(MAX_BRANCHES_PER_PUSH);
+  });
+
   it("refuses a wrong, missing or non-sha256 signature with 401 and records nothing", async () => {
     const { hookUrl, secret } = stack.sites["acme/quiet"]!;
     const body = pushBody("acme/quiet", "a".repeat(40));
@@ -87,12 +119,17 @@ describe("direct mode: plain repository webhooks + repository access tokens", ()
     expect(await stack.deploys("acme/quiet")).toEqual([]);
   });
 
-  it("answers 404 for a site that is not configured, naming no other site", async () => {
+  it("answers an address with no site exactly as a wrong signature, so sites cannot be enumerated", async () => {
     const body = pushBody("acme/other", "b".repeat(40));
-    const res = await post(`${stack.hoist.url}/hooks/bitbucket/acme/other`, body, { "x-hub-signature": sign(body, stack.sites["acme/site"]!.secret) });
-    expect(res.status).toBe(404);
-    expect(res.text).not.toContain("acme/site");
-    expect(res.text).not.toContain("quiet");
+    const guess = sign(body, "some-guessed-secret-some-guessed-secret");
+    const configured = stack.sites["acme/quiet"]!.hookUrl;
+    const nowhere = `${stack.hoist.url}/hooks/bitbucket/acme/other`;
+    for (const headers of [{}, { "x-hub-signature": guess }]) {
+      const [known, unknown] = [await post(configured, body, headers), await post(nowhere, body, headers)];
+      expect(unknown.status).toBe(401);
+      expect([unknown.status, unknown.text]).toEqual([known.status, known.text]);
+      expect(unknown.text).not.toContain("quiet");
+    }
   });
 
   it("refuses a body over 256 KB with 413", async () => {
