@@ -13,6 +13,7 @@ const intFrom = (fallback: number) => z.coerce.number().int().positive().default
 const EnvSchema = z.object({
   NODE_ENV: z.string().default("development"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOIST_LISTEN_HOST: z.string().min(1).max(255).optional(),
   HOIST_BACKEND: z.enum(["embedded", "aws"]).optional(),
   HOIST_DATA_DIR: z.string().default("./.hoist"),
   HOIST_SITES_DOMAIN: z.string().optional(),
@@ -57,6 +58,8 @@ export type DeployLimits = {
 export type Config = {
   production: boolean;
   port: number;
+  /** The address the server listens on; undefined = every interface (production's default). */
+  listenHost?: string;
   backend: "embedded" | "aws";
   dataDir: string;
   /** Host suffix under which each site is served: `<repo>--<workspace>.<sitesDomain>`. */
@@ -105,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     production: e.NODE_ENV === "production",
     port: e.PORT,
+    // Local mode holds shared secrets and a demo installation: reachable from this machine only, unless told otherwise.
+    listenHost: e.HOIST_LISTEN_HOST === "*" ? undefined : (e.HOIST_LISTEN_HOST ?? (e.NODE_ENV === "production" ? undefined : "127.0.0.1")),
     backend,
     dataDir: e.HOIST_DATA_DIR,
     sitesDomain: (e.HOIST_SITES_DOMAIN ?? `localhost:${e.PORT}`).toLowerCase(),

@@ -1,4 +1,4 @@
-import { createServer, } from "node:http";
+import type { AddressInfo } from "node:net";
 import { EMBEDDED_CREDENTIALS } from "../core/aws.ts";
 import { configToEnv, type Config } from "../core/config.ts";
 import { DeployRecords } from "../core/deploy-records.ts";
@@ -8,7 +8,7 @@ import { openBackend, type Backend } from "./backend.ts";
 import { loadDirectSites } from "./owners/direct-sites-file.ts";
 import { LocalLambda } from "./local/lambda-runner.ts";
 import { connectStagingTrigger, type StagingTrigger } from "./local/staging-trigger.ts";
-import { listen } from "./listen.ts";
+import { createHttpServer, listen } from "./listen.ts";
 
 /**
  * One running Hoist server, as start.ts (and tests) start it: the backend (embedded or AWS), the
@@ -20,6 +20,8 @@ import { listen } from "./listen.ts";
 
 export type RunningHoist = {
   url: string;
+  /** Where the HTTP server listens. */
+  listening: AddressInfo;
   config: Config;
   backend: Backend;
   hoist: HoistApp;
@@ -31,8 +33,8 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
   // Read once, before anything listens: a broken sites file stops the start with its reason.
   const directSites = config.directSitesFile ? loadDirectSites(config.directSitesFile) : [];
   if (directSites.length > 0) logger.info({ sites: directSites.map((s) => s.siteId) }, "direct mode: sites configured");
-  const server = createServer();
-  const port = await listen(server, config.port);
+  const server = createHttpServer();
+  const port = await listen(server, config.port, config.listenHost);
   const effectiveBase = withPort(config, port, opts.explicitBaseUrl ?? false);
   let backend: Backend | undefined;
   let lambda: LocalLambda | undefined;
@@ -53,6 +55,7 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
     const opened = backend;
     return {
       url: cfg.baseUrl,
+      listening: server.address() as AddressInfo,
       config: cfg,
       backend: opened,
       hoist,

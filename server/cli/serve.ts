@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import express from "express";
 import type { Config } from "../../core/config.ts";
 import type { Logger } from "../../core/log.ts";
 import { openBackend, type Backend } from "../backend.ts";
 import { createGateway } from "../gateway/router.ts";
 import { pages, sendPlainPage } from "../gateway/plain-page.ts";
-import { listen } from "../listen.ts";
+import { createHttpServer, listen } from "../listen.ts";
 
 /**
  * `hoist serve`: the hosting gateway alone on PORT, against the configured backend. The full
@@ -27,8 +27,9 @@ export async function runServe(config: Config, logger: Logger): Promise<RunningS
   try {
     const app = express();
     app.disable("x-powered-by");
-    const server = createServer(app);
-    const port = await listen(server, config.port);
+    const server = createHttpServer();
+    server.on("request", app);
+    const port = await listen(server, config.port, config.listenHost);
     const effective = withListeningPort(backend.config, config.port, port);
     app.use(createGateway({ config: effective, clients: backend.clients, logger }));
     app.use((req, res) => sendPlainPage(res, bareDomainPage(effective.sitesDomain), randomUUID(), req.method === "HEAD"));

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -33,7 +33,9 @@ type InstanceFile = { pid: number; s3: string; dynamodb: string };
 
 export async function openEmbeddedBackend(dataDir: string, logger: Logger): Promise<EmbeddedBackend> {
   const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
+  // The data folder holds shared secrets (ACE's store) and every site: this user's only.
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   const running = await findRunningInstance(dir);
   if (running) {
     logger.debug({ pid: running.pid }, "using the embedded backend of a running Hoist");

@@ -53,6 +53,10 @@ const RedeployBody = z.strictObject({ commit: z.string().regex(/^[0-9a-fA-F]{7,4
 export function panelApiRouter(deps: PanelApiDeps): Router {
   const router = express.Router();
   const base = "/api/sites/:workspace/:repo";
+  router.use("/api", (_req, res, next) => {
+    res.set({ "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store" });
+    next();
+  });
   router.use("/api", express.json({ limit: "16kb" }));
   router.use("/api", requireJwt(deps.addon, "session", (res, message) => sendApiError(res, new ApiFailure(401, "auth.invalid", `${message}.`))));
 

@@ -5,6 +5,7 @@ import type { Config } from "../../core/config.ts";
 import type { Logger } from "../../core/log.ts";
 import { SlugSchema } from "../../core/site.ts";
 import { requireJwt, type Addon } from "../addon/ace.ts";
+import { connectHosts } from "../addon/connect-hosts.ts";
 import { ROUTES } from "../addon/descriptor.ts";
 import type { Installations } from "../addon/installations.ts";
 import { mintSessionToken } from "../addon/session-token.ts";
@@ -25,6 +26,11 @@ const SESSION_SECONDS = 15 * 60;
 export function panelRouter(deps: { addon: Addon; config: Config; installations: Installations; logger: Logger; webDir?: string }): Router {
   const router = express.Router();
   const html = new PanelHtml(deps.webDir ?? DEFAULT_WEB_DIR);
+  const headers = panelSecurityHeaders(deps.config);
+  router.use([ROUTES.panel, ROUTES.page, "/assets"], (_req, res, next) => {
+    res.set(headers);
+    next();
+  });
   router.use("/assets", express.static(join(html.webDir, "assets"), { immutable: true, maxAge: "365d", index: false, fallthrough: false }));
   const reject = (res: Response, message: string) => void res.status(401).type("text/plain").send(`Hoist could not check this page's signature: ${message}. Reload the page.`);
   for (const [path, view] of [[ROUTES.panel, "panel"], [ROUTES.page, "page"]] as const) {
@@ -69,6 +75,21 @@ async function renderPanel(deps: { addon: Addon; config: Config; installations: 
     hostBaseUrl: inst.baseUrl,
   };
   res.type("html").send(injectPanelTags(template, token, context));
+}
+
+/**
+ * Every panel response: only Bitbucket may frame it (the sandbox's loopback origins locally),
+ * nothing is sniffed into another type, and no page address — its query holds Bitbucket's JWT —
+ * leaves in a Referer.
+ */
+export function panelSecurityHeaders(config: Pick<Config, "production">): Record<string, string> {
+  const { baseUrlHosts, protocols } = connectHosts(config);
+  const origins = baseUrlHosts.flatMap((host) => protocols.map((p) => (config.production ? `${p}//${host}` : `${p}//${host}:*`)));
+  return {
+    "content-security-policy": `frame-ancestors ${origins.join(" ")}; base-uri 'none'; object-src 'none'`,
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  };
 }
 
 function message(res: Response, status: number, text: string): void {

@@ -160,13 +160,13 @@ export function bitbucketJwt(input: {
 }
 
 /** Opens the panel iframe as Bitbucket would and returns the session token and context it injects. */
-export async function openPanel(stack: Stack, inst: { clientKey: string; sharedSecret: string }, workspace: string, repo: string): Promise<{ token: string; status: number; html: string }> {
+export async function openPanel(stack: Stack, inst: { clientKey: string; sharedSecret: string }, workspace: string, repo: string): Promise<{ token: string; status: number; html: string; headers: Headers }> {
   const path = `/panel?repoUuid=%7Bx%7D&repoPath=${encodeURIComponent(`${workspace}/${repo}`)}&mainBranch=main`;
   const token = bitbucketJwt({ clientKey: inst.clientKey, secret: inst.sharedSecret, method: "GET", url: `${stack.hoist.url}${path}`, baseUrl: stack.hoist.url, sub: "user-1" });
   const res = await fetch(`${stack.hoist.url}${path}&jwt=${token}`);
   const html = await res.text();
   const session = /<meta name="hoist-token" content="([^"]*)">/.exec(html)?.[1] ?? "";
-  return { token: session, status: res.status, html };
+  return { token: session, status: res.status, html, headers: res.headers };
 }
 
 export async function api(stack: Stack, token: string, path: string, init: { method?: string; body?: unknown } = {}): Promise<{ status: number; body: any; fresh: string | null }> {

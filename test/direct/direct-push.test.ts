@@ -124,7 +124,7 @@ describe("direct mode: plain repository webhooks + repository access tokens", ()
     const guess = sign(body, "some-guessed-secret-some-guessed-secret");
     const configured = stack.sites["acme/quiet"]!.hookUrl;
     const nowhere = `${stack.hoist.url}/hooks/bitbucket/acme/other`;
-    for (const headers of [{}, { "x-hub-signature": guess }]) {
+    for (const headers of [{}, { "x-hub-signature": guess }] as Record<string, string>[]) {
       const [known, unknown] = [await post(configured, body, headers), await post(nowhere, body, headers)];
       expect(unknown.status).toBe(401);
       expect([unknown.status, unknown.text]).toEqual([known.status, known.text]);
