@@ -11,7 +11,9 @@ import { loadConfig, type Config } from "./config.ts";
 import { DeployRecords } from "./deploy-records.ts";
 import { blobKey, manifestKey, readManifest, writeManifest, type Manifest } from "./manifest.ts";
 import { ensureStorage } from "./setup.ts";
+import { legacyStageHostLabel, stageHostLabel } from "./site.ts";
 import { Sites } from "./sites.ts";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 
 /**
  * The deploy record status machine, the live pointer and the manifest format, on real
@@ -153,6 +155,35 @@ describe("site pointers", () => {
     expect(await sites.publish({ host, siteId: "other/owned", stage: "production", deployId: "01J0000000000000000000D003", manifestKey: "d3", owner: "client-a" })).toBe("host_conflict");
     expect((await sites.get(host))?.liveDeployId).toBe("01J0000000000000000000D001");
     expect((await sites.listStages("acme/owned")).map((s) => s.host)).toEqual([host]);
+  });
+
+  it("one site, one owner: another owner cannot claim even a new branch stage of it", async () => {
+    expect(await sites.claim({ host: "one--acme", siteId: "acme/one", stage: "production", owner: "client-a" })).toBe(true);
+    expect(await sites.claim({ host: stageHostLabel({ workspace: "acme", repo: "one" }, "staging"), siteId: "acme/one", stage: "staging", owner: "client-b" })).toBe(false);
+    expect(await sites.listStages("acme/one")).toHaveLength(1);
+  });
+
+  it("a stage the old, lossy labels put on another site's host is moved out of the way, and keeps serving on its own", async () => {
+    // Prepare: acme_/blog took blog--acme under the old labels (as a squatter would have).
+    const squatter = { workspace: "acme_", repo: "blog" };
+    await clients.db.send(new PutCommand({ TableName: config.tables.sites, Item: { host: "blog--acme", siteId: "acme_/blog", stage: "production", owner: "squatter", liveDeployId: "01J0000000000000000000E001", liveManifestKey: "squat" } }));
+    // Act: the rightful site claims its label.
+    expect(await sites.claim({ host: "blog--acme", siteId: "acme/blog", stage: "production", owner: "victim" })).toBe(true);
+    // Assess: the label is the victim's, empty until its deploy; the squatter's site serves on its own label.
+    expect(await sites.get("blog--acme")).toMatchObject({ siteId: "acme/blog", owner: "victim" });
+    expect((await sites.get("blog--acme"))?.liveManifestKey).toBeUndefined();
+    expect(await sites.get(stageHostLabel(squatter))).toMatchObject({ siteId: "acme_/blog", owner: "squatter", liveManifestKey: "squat" });
+  });
+
+  it("after a site's first deploy on its new label, its old host redirects there and leaves the site's stage list", async () => {
+    const ref = { workspace: "my.team", repo: "site" };
+    const legacy = legacyStageHostLabel(ref);
+    await sites.publish({ host: legacy, siteId: "my.team/site", stage: "production", deployId: "01J0000000000000000000F001", manifestKey: "old", owner: "team" });
+    expect(await sites.publish({ host: stageHostLabel(ref), siteId: "my.team/site", stage: "production", deployId: "01J0000000000000000000F002", manifestKey: "new", owner: "team" })).toBe("published");
+    await sites.retireLegacyHost(ref, "production");
+    expect(await sites.get(legacy)).toMatchObject({ movedTo: stageHostLabel(ref) });
+    expect((await sites.get(legacy))?.liveManifestKey).toBeUndefined();
+    expect((await sites.listStages("my.team/site")).map((st) => st.host)).toEqual([stageHostLabel(ref)]);
   });
 });
 

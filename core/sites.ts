@@ -1,5 +1,6 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { updateIf } from "./conditional.ts";
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { isConditionFailure, updateIf } from "./conditional.ts";
+import { legacyStageHostLabel, parseSiteId, siteId, stageHostLabel, type SiteRef } from "./site.ts";
 
 /**
  * The sites table, and the only module that writes it (docs/architecture.md, "Data"): one item
@@ -37,6 +38,8 @@ export type SiteStage = {
   liveManifestKey?: string;
   /** Newest deploy ever published here; rollbacks move `liveDeployId` only. */
   publishedDeployId?: string;
+  /** Set on a stage's old host once the stage serves on its one-to-one label: the gateway redirects there. */
+  movedTo?: string;
   updatedAt?: string;
 };
 
@@ -62,6 +65,7 @@ export class Sites {
     return out.Item as SiteStage | undefined;
   }
 
+  /** A site's stages as they serve now (an old host that only redirects is left out). */
   async listStages(siteId: string): Promise<SiteStage[]> {
     const out = await this.db.send(
       new QueryCommand({
@@ -71,27 +75,32 @@ export class Sites {
         ExpressionAttributeValues: { ":site": siteId },
       }),
     );
-    return (out.Items ?? []) as SiteStage[];
+    return ((out.Items ?? []) as SiteStage[]).filter((st) => !st.movedTo);
   }
 
   /**
    * Claims a stage for an owner before any deploy of it runs (so a stranger's push is refused at
-   * the door). Returns false when another owner has it, or another stage uses its host label.
+   * the door). Returns false when another owner has this site (one site, one owner: any of its
+   * stages counts), or the stage itself. An item left at this label by the old, lossy labels for
+   * another stage is moved out of the way first (displaceMisplaced).
    */
   async claim(input: { host: string; siteId: string; stage: string; owner: string }): Promise<boolean> {
-    return updateIf(this.db, {
-      TableName: this.table,
-      Key: { host: input.host },
-      UpdateExpression: "SET siteId = :site, stage = :stage, #owner = if_not_exists(#owner, :owner)",
-      ConditionExpression: `${HOST_IS_THIS_STAGE} AND ${OWNED_BY_CALLER}`,
-      ExpressionAttributeNames: OWNER_NAME,
-      ExpressionAttributeValues: { ":site": input.siteId, ":stage": input.stage, ":owner": input.owner },
-    });
+    if ((await this.listStages(input.siteId)).some((st) => st.owner !== undefined && st.owner !== input.owner)) return false;
+    const claim = () =>
+      updateIf(this.db, {
+        TableName: this.table,
+        Key: { host: input.host },
+        UpdateExpression: "SET siteId = :site, stage = :stage, #owner = if_not_exists(#owner, :owner)",
+        ConditionExpression: `${HOST_IS_THIS_STAGE} AND ${OWNED_BY_CALLER}`,
+        ExpressionAttributeNames: OWNER_NAME,
+        ExpressionAttributeValues: { ":site": input.siteId, ":stage": input.stage, ":owner": input.owner },
+      });
+    return (await claim()) || ((await this.displaceMisplaced(input.host)) && claim());
   }
 
   async publish(input: { host: string; siteId: string; stage: string; deployId: string; manifestKey: string; owner?: string }): Promise<PublishResult> {
     const owned = input.owner !== undefined;
-    const published = await updateIf(this.db, {
+    const publish = () => updateIf(this.db, {
       TableName: this.table,
       Key: { host: input.host },
       UpdateExpression:
@@ -108,7 +117,7 @@ export class Sites {
         ...(owned ? { ":owner": input.owner } : {}),
       },
     });
-    if (published) return "published";
+    if ((await publish()) || ((await this.displaceMisplaced(input.host)) && (await publish()))) return "published";
     // The condition failed; read the item to say which part (dynalite does not return it).
     const current = await this.get(input.host);
     if (current && (current.siteId !== input.siteId || current.stage !== input.stage)) return "host_conflict";
@@ -124,6 +133,49 @@ export class Sites {
       UpdateExpression: "SET liveDeployId = :to, liveManifestKey = :m, updatedAt = :now",
       ConditionExpression: LIVE_IS_EXPECTED,
       ExpressionAttributeValues: { ":to": input.toDeployId, ":m": input.manifestKey, ":expected": input.expectedLiveDeployId, ":now": new Date().toISOString() },
+    });
+  }
+
+  /**
+   * After a site's first deploy on its one-to-one label: its item at the old label (same site and
+   * stage, if any) stops serving and redirects to the new host instead.
+   */
+  async retireLegacyHost(ref: SiteRef, stage: string): Promise<void> {
+    const [legacy, current] = [legacyStageHostLabel(ref, stage), stageHostLabel(ref, stage)];
+    if (legacy === current) return;
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: { host: legacy },
+      UpdateExpression: "SET movedTo = :to, updatedAt = :now REMOVE liveDeployId, liveManifestKey",
+      ConditionExpression: "siteId = :site AND stage = :stage",
+      ExpressionAttributeValues: { ":to": current, ":site": siteId(ref), ":stage": stage, ":now": new Date().toISOString() },
+    });
+  }
+
+  /**
+   * An item at `host` that belongs at another label under the one-to-one labels was written by
+   * the old, lossy ones (`acme_/blog` on `blog--acme`): the label's rightful stage may take it.
+   * The occupant is copied to its own label first, so its site keeps serving there. True when
+   * the label was freed (or was free); false when the occupant belongs here.
+   */
+  private async displaceMisplaced(host: string): Promise<boolean> {
+    const occupant = await this.get(host);
+    if (!occupant?.siteId) return true;
+    const rightful = stageHostLabel(parseSiteId(occupant.siteId), occupant.stage);
+    if (rightful === host) return false;
+    const { host: _old, movedTo: _moved, activeDeployId: _a, activeLeaseUntil: _l, ...kept } = occupant as SiteStage & { activeDeployId?: string; activeLeaseUntil?: number };
+    await this.db
+      .send(new PutCommand({ TableName: this.table, Item: { ...kept, host: rightful }, ConditionExpression: "attribute_not_exists(host)" }))
+      .catch((err: unknown) => {
+        if (!isConditionFailure(err)) throw err;
+      });
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { host },
+      UpdateExpression: "REMOVE siteId, stage, #owner, liveDeployId, liveManifestKey, publishedDeployId, activeDeployId, activeLeaseUntil, movedTo",
+      ConditionExpression: "siteId = :site AND stage = :stage",
+      ExpressionAttributeNames: OWNER_NAME,
+      ExpressionAttributeValues: { ":site": occupant.siteId, ":stage": occupant.stage },
     });
   }
 

@@ -145,6 +145,8 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
     switch (published) {
       case "published":
         log.info(`Live at ${url}`);
+        // The site's old host (from the lossy labels) now redirects here; if this write fails, it keeps serving the previous version until the next deploy.
+        await sites.retireLegacyHost(ref, record.stage).catch(() => undefined);
         return await finish({ status: "succeeded", stats, manifestKey, url });
       case "superseded":
         log.warn("A newer deploy of this stage went live first; this one stays in history");

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type Config } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
@@ -210,6 +211,15 @@ describe("what the gateway refuses", () => {
     const res = await get(`localhost:${port}`, "/");
     expect(res.status).toBe(404);
     expect(res.body.toString()).toContain("hosting gateway");
+  });
+});
+
+describe("a site's old host", () => {
+  it("redirects to the host the stage serves on now, keeping path, query and the visitor's scheme", async () => {
+    await serve.backend.clients.db.send(new PutCommand({ TableName: config.tables.sites, Item: { host: "old--host", siteId: "acme/moved", stage: "production", owner: "o", movedTo: "new---label" } }));
+    const res = await get(`old--host.${SITES_DOMAIN}`, "/docs/a.html?x=1");
+    expect(res.status).toBe(301);
+    expect(res.headers.location).toBe(`//new---label.${SITES_DOMAIN}/docs/a.html?x=1`);
   });
 });
 

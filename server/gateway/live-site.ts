@@ -15,6 +15,8 @@ import { ManifestCache, type CachedManifest } from "./manifest-cache.ts";
  */
 
 export type LiveSite = { stage: SiteStage; manifest: CachedManifest };
+/** A stage's old host: it redirects to the label the stage serves on now. */
+export type MovedSite = { movedTo: string };
 
 type Pointer = { stage: SiteStage | undefined; expiresAt: number };
 
@@ -37,9 +39,10 @@ export class LiveSites {
     this.pointers = new Lru(options.maxPointers);
   }
 
-  /** The live site for a label, or undefined when nothing is published there. */
-  async get(label: string): Promise<LiveSite | undefined> {
+  /** The live site for a label, where it moved, or undefined when nothing is published there. */
+  async get(label: string): Promise<LiveSite | MovedSite | undefined> {
     const stage = await this.pointer(label);
+    if (stage?.movedTo) return { movedTo: stage.movedTo };
     if (!stage?.liveManifestKey) return undefined;
     return { stage, manifest: await this.manifests.get(stage.liveManifestKey) };
   }

@@ -61,6 +61,8 @@ function serveSite(deps: GatewayDeps, live: LiveSites) {
       const label = stageLabelOf(req.headers.host, deps.config);
       const site = label === undefined ? undefined : await live.get(label);
       if (!site) return plain(pages.unknownSite(String(req.headers.host)));
+      // Scheme-relative: the visitor keeps whichever scheme reached us (https behind a load balancer).
+      if ("movedTo" in site) return redirect(res, `//${site.movedTo}.${deps.config.sitesDomain}${req.originalUrl}`);
 
       const requestPath = `/${parsed.path.segments.join("/")}${parsed.path.trailingSlash && parsed.path.segments.length > 0 ? "/" : ""}`;
       let resolution = resolvePath(site.manifest, parsed.path);

@@ -1,5 +1,5 @@
 import type { DeployRecord } from "../../core/deploy-records.ts";
-import { parseSiteId, stageUrl } from "../../core/site.ts";
+import { hostUrl, parseSiteId, stageUrl } from "../../core/site.ts";
 import type { SiteStage } from "../../core/sites.ts";
 import type { DeployView, StageView } from "./types.ts";
 
@@ -34,7 +34,7 @@ export function stageView(stage: SiteStage, sitesDomain: string, live?: DeployVi
   return {
     stage: stage.stage,
     host: `${stage.host}.${sitesDomain}`,
-    url: stageUrl(parseSiteId(stage.siteId), stage.stage, sitesDomain),
+    url: hostUrl(stage.host, sitesDomain),
     liveDeployId: stage.liveDeployId,
     live,
   };
