@@ -43,6 +43,7 @@ const EnvSchema = z.object({
   HOIST_LAMBDA_MEMORY: z.coerce.number().int().min(128).max(10240).default(1024),
   HOIST_LAMBDA_ALIAS: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,127}$/).default("live"),
   HOIST_DIRECT_SITES_FILE: z.string().min(1).optional(),
+  HOIST_TEST_SLOW_STORAGE_MS: z.coerce.number().int().min(0).max(10_000).optional(),
 });
 
 export type DeployLimits = {
@@ -84,6 +85,11 @@ export type Config = {
    * start (server/owners/direct-sites-file.ts); the deployer never needs it.
    */
   directSitesFile?: string;
+  /**
+   * Tests only: every object write of the EMBEDDED S3 waits this long, standing in for slow storage
+   * (a deploy that must run out of time does, on any machine). Never used with the aws backend.
+   */
+  testSlowStorageMs?: number;
 };
 
 export class ConfigError extends Error {
@@ -141,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       alias: e.HOIST_LAMBDA_ALIAS,
     },
     directSitesFile: e.HOIST_DIRECT_SITES_FILE,
+    testSlowStorageMs: e.HOIST_TEST_SLOW_STORAGE_MS,
   };
 }
 

@@ -24,7 +24,7 @@ export async function openBackend(config: Config, logger: Logger, opts: { setup?
   let embedded: EmbeddedBackend | undefined;
   let effective = config;
   if (config.backend === "embedded") {
-    embedded = await openEmbeddedBackend(config.dataDir, logger);
+    embedded = await openEmbeddedBackend(config.dataDir, logger, { slowWritesMs: config.testSlowStorageMs });
     if (opts.exclusive && !embedded.owner) {
       throw new ConfigError(
         `Another Hoist process already runs the embedded backend on ${config.dataDir} (see ${config.dataDir}/backend.json). Stop it, or give this one its own HOIST_DATA_DIR.`,
@@ -34,8 +34,15 @@ export async function openBackend(config: Config, logger: Logger, opts: { setup?
   }
   const clients = createClients(effective, { embedded: Boolean(embedded) });
   if (opts.setup !== false) {
-    const created = await ensureStorage(effective, clients);
-    if (created.length > 0) logger.info({ created }, "storage created");
+    try {
+      const created = await ensureStorage(effective, clients);
+      if (created.length > 0) logger.info({ created }, "storage created");
+    } catch (err) {
+      clients.s3.destroy();
+      clients.dynamo.destroy();
+      await embedded?.close();
+      throw storageError(err, effective);
+    }
   }
   return {
     config: effective,
@@ -47,4 +54,16 @@ export async function openBackend(config: Config, logger: Logger, opts: { setup?
       await embedded?.close();
     },
   };
+}
+
+/** What failed at start, and what to do about it: never a bare "UnknownError". */
+function storageError(err: unknown, config: Config): ConfigError {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const what = `${e.name ?? "Error"}${status ? `, HTTP ${status}` : ""}${e.message && e.message !== e.name ? `: ${e.message.slice(0, 200)}` : ""}`;
+  const advice =
+    config.backend === "embedded"
+      ? `The embedded S3 and DynamoDB keep their data in ${config.dataDir}. If this persists, stop every Hoist process using it and start again; as a last resort move that folder aside (your sites are in its s3/ folder) and start afresh.`
+      : `Check AWS_REGION, the credentials, and that the buckets ${config.buckets.staging} and ${config.buckets.sites} and the tables ${config.tables.deploys} and ${config.tables.sites} exist (infra/template.yaml, or \`npm run hoist -- setup\`).`;
+  return new ConfigError(`Hoist could not open its storage (${what}). ${advice}`);
 }

@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { repairS3Store } from "./s3-store-repair.ts";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
@@ -31,7 +32,12 @@ export type EmbeddedBackend = {
 
 type InstanceFile = { pid: number; s3: string; dynamodb: string };
 
-export async function openEmbeddedBackend(dataDir: string, logger: Logger): Promise<EmbeddedBackend> {
+export type EmbeddedOptions = {
+  /** Delays every object write of the embedded S3 (HOIST_TEST_SLOW_STORAGE_MS): slow storage, for tests. */
+  slowWritesMs?: number;
+};
+
+export async function openEmbeddedBackend(dataDir: string, logger: Logger, opts: EmbeddedOptions = {}): Promise<EmbeddedBackend> {
   const dir = resolve(dataDir);
   // The data folder holds shared secrets (ACE's store) and every site: this user's only.
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -46,12 +52,26 @@ export async function openEmbeddedBackend(dataDir: string, logger: Logger): Prom
       close: async () => {},
     };
   }
-  return startEmbeddedBackend(dir, logger);
+  return startEmbeddedBackend(dir, logger, opts);
 }
 
-async function startEmbeddedBackend(dir: string, logger: Logger): Promise<EmbeddedBackend> {
+async function startEmbeddedBackend(dir: string, logger: Logger, opts: EmbeddedOptions): Promise<EmbeddedBackend> {
   mkdirSync(join(dir, "s3"), { recursive: true });
+  // A session file that is still there means the last owner did not close: repair what a kill can leave.
+  const sessionFile = join(dir, "session.json");
+  const unclean = readSession(sessionFile);
+  const repaired = await repairS3Store(join(dir, "s3"), join(dir, "quarantine"), unclean);
+  const count = repaired.metadataRewritten.length + repaired.removed.length + repaired.quarantined.length;
+  if (count > 0) {
+    logger.warn(
+      { metadataRewritten: repaired.metadataRewritten.length, removed: repaired.removed.length, quarantined: repaired.quarantined },
+      `embedded S3: repaired ${count} file(s) a stopped process left damaged` +
+        (repaired.quarantined.length > 0 ? `; cut-short objects moved to ${join(dir, "quarantine")} (a deploy uploads them again)` : ""),
+    );
+  }
+  writeFileSync(sessionFile, JSON.stringify({ startedAt: Date.now(), pid: process.pid }));
   const s3 = new S3rver({ address: "127.0.0.1", port: 0, directory: join(dir, "s3"), silent: true, vhostBuckets: false });
+  if (opts.slowWritesMs) delayWrites(s3, opts.slowWritesMs);
   const s3Address = (await s3.run()) as AddressInfo;
   const events = new EventEmitter<{ objectCreated: [S3ObjectCreated] }>();
   s3.on("event", (event: { Records: { eventName: string; s3: { bucket: { name: string }; object: { key: string; size: number } } }[] }) => {
@@ -86,8 +106,27 @@ async function startEmbeddedBackend(dir: string, logger: Logger): Promise<Embedd
       rmSync(instanceFile, { force: true });
       await s3.close();
       await new Promise<void>((done) => db.close(() => done()));
+      rmSync(sessionFile, { force: true });
     },
   };
+}
+
+function readSession(file: string): number | undefined {
+  try {
+    const startedAt = (JSON.parse(readFileSync(file, "utf8")) as { startedAt?: unknown }).startedAt;
+    return typeof startedAt === "number" ? startedAt : 0;
+  } catch (err) {
+    // Missing: the last owner closed cleanly. Unreadable: it died while writing it.
+    return (err as NodeJS.ErrnoException).code === "ENOENT" ? undefined : 0;
+  }
+}
+
+/** Slow storage on demand (tests): every PUT waits before s3rver handles it. */
+function delayWrites(s3: InstanceType<typeof S3rver>, ms: number): void {
+  (s3 as unknown as { middleware: ((ctx: { method: string }, next: () => Promise<void>) => Promise<void>)[] }).middleware.unshift(async (ctx, next) => {
+    if (ctx.method === "PUT") await new Promise((done) => setTimeout(done, ms));
+    await next();
+  });
 }
 
 async function findRunningInstance(dir: string): Promise<InstanceFile | null> {

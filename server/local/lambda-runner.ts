@@ -47,18 +47,22 @@ export class LocalLambda {
     const requestId = randomUUID();
     const deadline = Date.now() + timeoutSeconds * 1000;
     const outcome = await new Promise<InvokeOutcome>((resolve) => {
+      let timedOut = false;
+      // At the deadline the worker is killed, and the invocation ends once it is gone: no write of
+      // it can start after the caller has been told it timed out.
       const timer = setTimeout(() => {
+        timedOut = true;
         worker.child.kill("SIGKILL");
-        resolve({ ok: false, killed: true, error: { name: "Timeout", message: `Task timed out after ${timeoutSeconds} seconds` } });
       }, Math.max(0, deadline - Date.now()));
       const onMessage = (m: { requestId?: string; ok?: boolean; result?: unknown; error?: { name: string; message: string } }) => {
-        if (m.requestId !== requestId) return;
+        if (m.requestId !== requestId || timedOut) return;
         cleanup();
         resolve(m.ok ? { ok: true, result: m.result } : { ok: false, killed: false, error: m.error ?? { name: "Error", message: "unknown" } });
       };
       const onExit = (code: number | null, sig: string | null) => {
         cleanup();
-        resolve({ ok: false, killed: true, error: { name: "Runtime.ExitError", message: `worker exited (${sig ?? code}) before answering` } });
+        if (timedOut) resolve({ ok: false, killed: true, error: { name: "Timeout", message: `Task timed out after ${timeoutSeconds} seconds` } });
+        else resolve({ ok: false, killed: true, error: { name: "Runtime.ExitError", message: `worker exited (${sig ?? code}) before answering` } });
       };
       const cleanup = () => {
         clearTimeout(timer);

@@ -84,30 +84,33 @@ it("after every SIGKILL mid-deploy the site serves one complete version; a retry
   const fullMs = (await world.records.get(calibration.siteId, calibration.deployId))!.durationMs!;
   expect((await servedVersion()).version).toBe("B");
 
-  // Act and assess, many times: kill somewhere between the start and just past the usual end.
+  // Act and assess, many times: kill somewhere between the start and the end of a deploy. A run
+  // that finished before its kill shows the deploy is faster now than measured: the range shrinks,
+  // so the kills land mid-deploy however busy or quiet the machine is.
   const outcomes: { killedAtMs: number; killed: boolean; status: string; served: string }[] = [];
-  let lastKilled: Staged | undefined;
-  for (let i = 0; i < 15; i++) {
+  let upperMs = fullMs;
+  for (let i = 0; i < 40 && outcomes.filter((o) => o.status === "running").length < 5; i++) {
     await backToA();
     const staged = await stage(world, ref, archiveB);
-    const killAtMs = Math.round(20 + Math.random() * fullMs * 1.1);
+    const killAtMs = Math.round(20 + Math.random() * Math.max(1, upperMs - 20));
     const outcome = await lambda.invoke(eventFor(staged), killAtMs / 1000);
     const record = await world.records.get(staged.siteId, staged.deployId);
     const served = await servedVersion();
     outcomes.push({ killedAtMs: killAtMs, killed: !outcome.ok && outcome.killed, status: record!.status, served: served.version ?? "none" });
     expect(served.problems, `iteration ${i}, killed at ${killAtMs} ms of ~${fullMs} ms`).toEqual([]);
-    if (!outcome.ok && record!.status === "running") lastKilled = staged;
+    if (outcome.ok) upperMs = Math.max(40, killAtMs);
   }
-  // The kills really landed mid-deploy: most runs died without an outcome, and both versions were seen.
-  expect(outcomes.filter((o) => o.killed).length, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(10);
-  expect(outcomes.some((o) => o.status === "running"), JSON.stringify(outcomes)).toBe(true);
+  // The kills really landed mid-deploy: runs died without recording an outcome.
+  expect(outcomes.filter((o) => o.status === "running").length, JSON.stringify(outcomes)).toBeGreaterThanOrEqual(5);
 
-  // A Lambda retry of a killed run, after its lease ran out, re-claims the deploy and completes B.
+  // A Lambda retry of a run killed right after it claimed the deploy (its lease since passed)
+  // re-claims the deploy and completes B.
   await backToA();
-  expect(lastKilled).toBeDefined();
-  const retry = await lambda.invoke(eventFor(lastKilled!), 30);
+  const killed = await stage(world, ref, archiveB);
+  expect(await world.records.claim(killed.siteId, killed.deployId, { runId: "killed-run", leaseMs: 0, now: Date.now() - 1000 })).not.toBeNull();
+  const retry = await lambda.invoke(eventFor(killed), 30);
   expect(retry.ok).toBe(true);
-  const final = await world.records.get(lastKilled!.siteId, lastKilled!.deployId);
+  const final = await world.records.get(killed.siteId, killed.deployId);
   expect({ status: final?.status, attempt: final?.attempt }).toEqual({ status: "succeeded", attempt: 2 });
   const served = await servedVersion();
   expect(served).toEqual({ version: "B", problems: [] });
