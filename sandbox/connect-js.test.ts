@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "./server.ts";
 import { type FakeAddon, removeDir, startFakeAddon, tempDir } from "./test-support.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+// Debian's Chromium (npm test installs it before any suite runs), or CHROMIUM_PATH.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 // The all.js stub and the page's message handler only meet in a browser.
-describe.skipIf(!existsSync(CHROMIUM))("all.js in a browser", () => {
+describe("all.js in a browser", () => {
+  it("has a browser to run in", () => expect(existsSync(CHROMIUM), `${CHROMIUM} is missing: run npm test (it installs Chromium) or apt-get install chromium`).toBe(true));
   let sandbox: Sandbox;
   let addon: FakeAddon;
   let dir: string;

@@ -1,4 +1,3 @@
-import { accessSync, constants } from "node:fs";
 import { symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
@@ -96,7 +95,7 @@ class StagingNotifications {
   }
 }
 
-describe.skipIf(!hasMoto())("push to deploy on the AWS backend (moto_server)", () => {
+describe("push to deploy on the AWS backend (moto_server)", () => {
   let moto: Moto;
   let stack: Stack;
   let lambda: LocalLambda;
@@ -232,15 +231,3 @@ describe.skipIf(!hasMoto())("push to deploy on the AWS backend (moto_server)", (
     expect((await history()).find((d) => d.live)?.status).toBe("succeeded");
   });
 });
-
-function hasMoto(): boolean {
-  const dirs = (process.env.PATH ?? "").split(":");
-  return dirs.some((dir) => {
-    try {
-      accessSync(join(dir, "moto_server"), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}

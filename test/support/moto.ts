@@ -1,17 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { installCommand, tool } from "./tools.ts";
 
 /** A moto_server on a free loopback port, for one test file. */
 export type Moto = { endpoint: string; stop(): Promise<void> };
 
 export async function startMoto(): Promise<Moto> {
   const port = await freePort();
-  const child: ChildProcess = spawn("moto_server", ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
+  const child: ChildProcess = spawn(tool("moto_server"), ["-H", "127.0.0.1", "-p", String(port)], { stdio: "ignore" });
   const endpoint = `http://127.0.0.1:${port}`;
   const until = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode} — is it installed (pip install 'moto[server]')?`);
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}; reinstall it: ${installCommand()}`);
     try {
       const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) break;
