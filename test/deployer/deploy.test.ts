@@ -227,10 +227,8 @@ describe("time budget", () => {
     const many = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`pages/p${i}.html`, `<p>${i} ${randomBytes(16).toString("hex")}</p>`]));
     const config = configWith(world, { HOIST_UPLOAD_CONCURRENCY: "1", HOIST_TIMEOUT_MARGIN_MS: "300" });
 
-    const started = Date.now();
     const slow = await deploy(world, ref, siteArchive(many), { config, clock: lambdaClock(1500) });
 
-    expect(Date.now() - started).toBeLessThan(1500 + 2000);
     expect({ status: slow.record.status, reason: slow.record.reason }).toEqual({ status: "timed_out", reason: "deploy.timed_out" });
     expect(slow.record.reasonMessage).toMatch(/Timed out after \d\.\d s.*files seen so far stored.*live site is unchanged/);
     const p = slow.record.progress!;
