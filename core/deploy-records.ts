@@ -86,8 +86,14 @@ export type DeployRecord = {
   directory?: string;
   /** Settings the creator of the deploy already read (the add-on fetches hoist.json first); else the archive's file is used. */
   settings?: SiteSettings;
-  /** Webhook delivery that created this deploy, for de-duplicating redeliveries. */
+  /** Webhook delivery that created this deploy (for logs and support). */
   deliveryId?: string;
+  /** When the queue dispatched it (a ULID): the order publishing respects (see sites.ts). */
+  dispatchOrder?: string;
+  /** How often a dispatch of it was taken over after its process died. */
+  redrives?: number;
+  /** While still queued: what is happening before the deployer starts. */
+  phase?: "downloading";
 };
 
 export type NewDeploy = Omit<DeployRecord, "status" | "queuedAt"> & { queuedAt?: string };
@@ -170,7 +176,7 @@ export class DeployRecords {
           TableName: this.table,
           Key: { siteId, deployId },
           UpdateExpression:
-            "SET #status = :running, startedAt = if_not_exists(startedAt, :started), runId = :runId, leaseExpiresAt = :lease, attempt = if_not_exists(attempt, :zero) + :one",
+            "SET #status = :running, startedAt = if_not_exists(startedAt, :started), runId = :runId, leaseExpiresAt = :lease, attempt = if_not_exists(attempt, :zero) + :one REMOVE phase",
           ConditionExpression: CLAIMABLE,
           ExpressionAttributeNames: STATUS_NAME,
           ExpressionAttributeValues: {
@@ -275,12 +281,51 @@ export class DeployRecords {
   }
 
   /**
+   * Records that the queue dispatched a queued deploy, with its publish order. `redrive`: this
+   * dispatch takes over one whose process died. Returns the record, or null when it left `queued`.
+   */
+  async markDispatched(siteId: string, deployId: string, order: string, opts: { redrive?: boolean } = {}): Promise<DeployRecord | null> {
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          UpdateExpression: `SET dispatchOrder = :order${opts.redrive ? ", redrives = if_not_exists(redrives, :zero) + :one" : ""} REMOVE phase`,
+          ConditionExpression: STILL_QUEUED,
+          ExpressionAttributeNames: STATUS_NAME,
+          ExpressionAttributeValues: { ":order": order, ":queued": "queued", ...(opts.redrive ? { ":zero": 0, ":one": 1 } : {}) },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return out.Attributes as DeployRecord;
+    } catch (err) {
+      if (isConditionFailure(err)) return null;
+      throw err;
+    }
+  }
+
+  /** Shows, while still queued, that the archive is being downloaded. */
+  async markDownloading(siteId: string, deployId: string): Promise<void> {
+    await updateIf(this.db, {
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression: "SET phase = :phase",
+      ConditionExpression: STILL_QUEUED,
+      ExpressionAttributeNames: STATUS_NAME,
+      ExpressionAttributeValues: { ":phase": "downloading", ":queued": "queued" },
+    });
+  }
+
+  /**
    * Ends a deploy whose runs were all killed before they could record anything (Lambda stops a
    * function at its deadline; a crash does the same): `running`, its lease long past, nobody left
    * to finish it. Returns false when it ended or was re-claimed meanwhile.
    */
-  async expireAbandoned(siteId: string, deployId: string, opts: { now?: number; graceMs?: number } = {}): Promise<boolean> {
+  async expireAbandoned(siteId: string, deployId: string, opts: { now?: number; graceMs?: number; interrupted?: boolean } = {}): Promise<boolean> {
     const now = opts.now ?? Date.now();
+    const [status, reason, message] = opts.interrupted
+      ? ["failed", "deploy.interrupted", "The deploy was interrupted: Hoist or its deployer stopped (a restart or a crash) before the deploy recorded an outcome. The live site is unchanged; redeploy to try again."]
+      : ["timed_out", "deploy.timed_out", "The deployer was stopped at its function's time limit before it could record how far it got, and its retries were stopped too. The live site is unchanged. Deploy fewer or smaller files, or raise the function timeout (HOIST_LAMBDA_TIMEOUT)."];
     return updateIf(this.db, {
       TableName: this.table,
       Key: { siteId, deployId },
@@ -288,10 +333,9 @@ export class DeployRecords {
       ConditionExpression: ABANDONED,
       ExpressionAttributeNames: STATUS_NAME,
       ExpressionAttributeValues: {
-        ":timedOut": "timed_out",
-        ":reason": "deploy.timed_out",
-        ":msg":
-          "The deployer was stopped at its function's time limit before it could record how far it got, and its retries were stopped too. The live site is unchanged. Deploy fewer or smaller files, or raise the function timeout (HOIST_LAMBDA_TIMEOUT).",
+        ":timedOut": status,
+        ":reason": reason,
+        ":msg": message,
         ":finished": new Date(now).toISOString(),
         ":running": "running",
         ":before": now - (opts.graceMs ?? 0),
@@ -311,7 +355,7 @@ export class DeployRecords {
     return updateIf(this.db, {
       TableName: this.table,
       Key: { siteId, deployId },
-      UpdateExpression: "SET #status = :status, reason = :reason, reasonMessage = :msg, finishedAt = :now, durationMs = :zero, #log = :log",
+      UpdateExpression: "SET #status = :status, reason = :reason, reasonMessage = :msg, finishedAt = :now, durationMs = :zero, #log = :log REMOVE phase",
       ConditionExpression: STILL_QUEUED,
       ExpressionAttributeNames: { ...STATUS_NAME, "#log": "log" },
       ExpressionAttributeValues: {

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { isConditionFailure, updateIf } from "./conditional.ts";
 import { legacyStageHostLabel, parseSiteId, siteId, stageHostLabel, type SiteRef } from "./site.ts";
 
@@ -10,20 +10,23 @@ import { legacyStageHostLabel, parseSiteId, siteId, stageHostLabel, type SiteRef
  *  - ownership:  the first owner (a Connect installation or a direct site) to claim a stage
  *    keeps it; every later write names the same owner or fails (`site.owned_elsewhere`).
  *  - the live pointer (publish, rollback), each ONE conditional UpdateItem:
- *      publish(D)   allowed when nothing was published yet, or the newest published deploy id
- *                   ≤ D (ULIDs are time-ordered). A newer deploy never loses to an older one
- *                   that finishes later (the older one is recorded `superseded`); re-publishing
- *                   the same D (a retried run) is idempotent.
+ *      publish(D)   allowed when nothing was published yet, or the newest published ORDER ≤ D's.
+ *                   A deploy's order is when the queue dispatched it (a ULID), and the queue
+ *                   dispatches a push only while its commit is the branch's tip — so order is
+ *                   Bitbucket's order of commits, not when Hoist wrote a record. A newer deploy
+ *                   never loses to an older one that finishes later (the older one is recorded
+ *                   `superseded`); re-publishing the same D (a retried run) is idempotent.
  *      rollback(R)  allowed only while the live deploy is still the one the caller saw, so two
  *                   people rolling back at once cannot interleave; the loser gets a conflict.
  *  - the stage lock: one deploy in flight per stage, across every server process
- *    (`activeDeployId` + `activeLeaseUntil`; the gateway ignores them):
+ *    (`activeDeployId` + `activeLeaseUntil`, a short lease its holder renews while it works):
  *      t0  push A: acquireStage(A) — no active deploy → A holds the stage, its archive is fetched
  *      t1  push B: acquireStage(B) — A holds it, lease not passed → B stays queued
  *      t2  push C: acquireStage(C) — same; C stays queued
- *      t3  A ends: releaseStage(A) (only if A still holds it); the queue takes the NEWEST queued
- *          deploy (C), acquires for it, and marks the older queued ones (B) superseded.
- *      A process that dies holding the lock loses it when its lease passes; the next push takes over.
+ *      t3  A ends: releaseStage(A) (only if A still holds it); the queue takes the queued push
+ *          whose commit is the branch's tip (C), and marks the other queued ones (B) superseded.
+ *      A process that dies holding the lock stops renewing it; once its lease passes, any live
+ *      process's sweep takes the stage over (server/deploys/deploy-queue.ts, recover).
  *    acquireStage never succeeds twice for the same deploy, so two processes pumping at once
  *    cannot both dispatch it.
  */
@@ -36,8 +39,12 @@ export type SiteStage = {
   owner?: string;
   liveDeployId?: string;
   liveManifestKey?: string;
-  /** Newest deploy ever published here; rollbacks move `liveDeployId` only. */
+  /** Newest deploy ever published here, and its order (see publish); rollbacks move `liveDeployId` only. */
   publishedDeployId?: string;
+  publishedOrder?: string;
+  /** The stage lock: the deploy in flight here, and until when its holder keeps it. */
+  activeDeployId?: string;
+  activeLeaseUntil?: number;
   /** Set on a stage's old host once the stage serves on its one-to-one label: the gateway redirects there. */
   movedTo?: string;
   updatedAt?: string;
@@ -48,10 +55,10 @@ export type PublishResult = "published" | "superseded" | "owned_elsewhere" | "ho
 /** The conditions of the sites table, each written once. `owner` is a reserved word in DynamoDB. */
 const HOST_IS_THIS_STAGE = "(attribute_not_exists(siteId) OR (siteId = :site AND stage = :stage))";
 const OWNED_BY_CALLER = "(attribute_not_exists(#owner) OR #owner = :owner)";
-const NOT_NEWER_PUBLISHED = "(attribute_not_exists(publishedDeployId) OR publishedDeployId <= :d)";
+const NOT_NEWER_PUBLISHED = "(attribute_not_exists(publishedOrder) OR publishedOrder <= :order)";
+const STAGE_HELD_BY = "activeDeployId = :d";
 const LIVE_IS_EXPECTED = "liveDeployId = :expected";
 const STAGE_FREE = "siteId = :site AND (attribute_not_exists(activeDeployId) OR activeLeaseUntil < :now)";
-const STAGE_HELD_BY = "activeDeployId = :d";
 const OWNER_NAME = { "#owner": "owner" };
 
 export class Sites {
@@ -98,18 +105,20 @@ export class Sites {
     return (await claim()) || ((await this.displaceMisplaced(input.host)) && claim());
   }
 
-  async publish(input: { host: string; siteId: string; stage: string; deployId: string; manifestKey: string; owner?: string }): Promise<PublishResult> {
+  /** `order`: when the deploy was dispatched (a ULID; its id when no queue dispatched it, as for `hoist deploy`). */
+  async publish(input: { host: string; siteId: string; stage: string; deployId: string; order?: string; manifestKey: string; owner?: string }): Promise<PublishResult> {
     const owned = input.owner !== undefined;
     const publish = () => updateIf(this.db, {
       TableName: this.table,
       Key: { host: input.host },
       UpdateExpression:
-        "SET liveDeployId = :d, liveManifestKey = :m, publishedDeployId = :d, siteId = :site, stage = :stage, updatedAt = :now" +
+        "SET liveDeployId = :d, liveManifestKey = :m, publishedDeployId = :d, publishedOrder = :order, siteId = :site, stage = :stage, updatedAt = :now" +
         (owned ? ", #owner = if_not_exists(#owner, :owner)" : ""),
       ConditionExpression: `${HOST_IS_THIS_STAGE} AND ${NOT_NEWER_PUBLISHED}${owned ? ` AND ${OWNED_BY_CALLER}` : ""}`,
       ...(owned ? { ExpressionAttributeNames: OWNER_NAME } : {}),
       ExpressionAttributeValues: {
         ":d": input.deployId,
+        ":order": input.order ?? input.deployId,
         ":m": input.manifestKey,
         ":site": input.siteId,
         ":stage": input.stage,
@@ -163,7 +172,7 @@ export class Sites {
     if (!occupant?.siteId) return true;
     const rightful = stageHostLabel(parseSiteId(occupant.siteId), occupant.stage);
     if (rightful === host) return false;
-    const { host: _old, movedTo: _moved, activeDeployId: _a, activeLeaseUntil: _l, ...kept } = occupant as SiteStage & { activeDeployId?: string; activeLeaseUntil?: number };
+    const { host: _old, movedTo: _moved, activeDeployId: _a, activeLeaseUntil: _l, ...kept } = occupant;
     await this.db
       .send(new PutCommand({ TableName: this.table, Item: { ...kept, host: rightful }, ConditionExpression: "attribute_not_exists(host)" }))
       .catch((err: unknown) => {
@@ -172,7 +181,7 @@ export class Sites {
     return updateIf(this.db, {
       TableName: this.table,
       Key: { host },
-      UpdateExpression: "REMOVE siteId, stage, #owner, liveDeployId, liveManifestKey, publishedDeployId, activeDeployId, activeLeaseUntil, movedTo",
+      UpdateExpression: "REMOVE siteId, stage, #owner, liveDeployId, liveManifestKey, publishedDeployId, publishedOrder, activeDeployId, activeLeaseUntil, movedTo",
       ConditionExpression: "siteId = :site AND stage = :stage",
       ExpressionAttributeNames: OWNER_NAME,
       ExpressionAttributeValues: { ":site": occupant.siteId, ":stage": occupant.stage },
@@ -189,6 +198,54 @@ export class Sites {
       ConditionExpression: STAGE_FREE,
       ExpressionAttributeValues: { ":d": input.deployId, ":lease": now + input.leaseMs, ":site": input.siteId, ":now": now },
     });
+  }
+
+  /** Keeps the stage lock while its holder works (a heartbeat); false when another took it. */
+  async renewStage(host: string, deployId: string, leaseMs: number): Promise<boolean> {
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { host },
+      UpdateExpression: "SET activeLeaseUntil = :lease",
+      ConditionExpression: STAGE_HELD_BY,
+      ExpressionAttributeValues: { ":d": deployId, ":lease": Date.now() + leaseMs },
+    });
+  }
+
+  /** Passes the stage lock from the deploy it was taken for to the one chosen to run. */
+  async handOverStage(host: string, from: string, to: string): Promise<boolean> {
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { host },
+      UpdateExpression: "SET activeDeployId = :to",
+      ConditionExpression: STAGE_HELD_BY,
+      ExpressionAttributeValues: { ":d": from, ":to": to },
+    });
+  }
+
+  /** Stages whose lock holder stopped renewing it: its process is gone. */
+  async expiredStageLocks(now = Date.now()): Promise<(SiteStage & { activeDeployId: string })[]> {
+    const found: (SiteStage & { activeDeployId: string })[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(
+        new ScanCommand({ TableName: this.table, FilterExpression: "attribute_exists(activeDeployId) AND activeLeaseUntil < :now", ExpressionAttributeValues: { ":now": now }, ExclusiveStartKey: start }),
+      );
+      found.push(...((out.Items ?? []) as (SiteStage & { activeDeployId: string })[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return found;
+  }
+
+  /** Every stage that serves (for the queue's sweep at start). */
+  async allStages(): Promise<SiteStage[]> {
+    const found: SiteStage[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.db.send(new ScanCommand({ TableName: this.table, FilterExpression: "attribute_exists(siteId) AND attribute_not_exists(movedTo)", ExclusiveStartKey: start }));
+      found.push(...((out.Items ?? []) as SiteStage[]));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return found;
   }
 
   /** Gives the stage lock back, if this deploy still holds it. */

@@ -16,6 +16,7 @@ export interface ArchiveDeps {
   state: SandboxState;
   tokens: AccessTokens;
   faults: () => Faults;
+  archiveFailure: () => number | undefined;
   log: Logger;
 }
 
@@ -34,7 +35,8 @@ export function archiveRouter(deps: ArchiveDeps): Router {
     const commit = gitDir && (await resolveCommit(gitDir, spec));
     if (!gitDir || !commit) return apiError(res, 404, `No commit "${spec}" in ${ws}/${slug}`);
     const faults = deps.faults().archive;
-    if (faults.failStatus) return apiError(res, faults.failStatus, "archive fault switched on");
+    const failure = deps.archiveFailure();
+    if (failure) return apiError(res, failure, "archive fault switched on");
     const top = `${ws}-${slug}-${commit.slice(0, 12)}`;
     const child = spawn("git", ["--git-dir", gitDir, "archive", "--format=tar.gz", `--prefix=${top}/`, commit]);
     child.stderr.on("data", (d: Buffer) => deps.log.warn({ stderr: d.toString().trim() }, "git archive"));

@@ -53,6 +53,14 @@ export class SandboxCore {
     return structuredClone(this.currentFaults);
   }
 
+  /** The status an archive download fails with now, if any; counts down `failTimes`. */
+  archiveFailure(): number | undefined {
+    const archive = this.currentFaults.archive;
+    if (!archive.failStatus || archive.failTimes === 0) return undefined;
+    if (archive.failTimes !== undefined) archive.failTimes -= 1;
+    return archive.failStatus;
+  }
+
   setFaults(input: FaultsInput): Faults {
     this.currentFaults = faultsSchema.parse(input);
     this.log.info({ faults: this.currentFaults }, "faults set");

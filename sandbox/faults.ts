@@ -12,10 +12,18 @@ export const faultsSchema = z.strictObject({
       bytesPerSecond: z.number().int().positive().optional(),
       /** Answer archive downloads with this status instead of the archive. */
       failStatus: z.number().int().min(400).max(599).optional(),
+      /** With failStatus: fail only this many downloads, then serve again (a transient outage). */
+      failTimes: z.number().int().positive().optional(),
       /** Cut the connection after this many body bytes. */
       truncateAfterBytes: z.number().int().nonnegative().optional(),
       /** Send the archive but never finish the response. */
       neverEnd: z.boolean().optional(),
+    })
+    .default({}),
+  api: z
+    .strictObject({
+      /** Answer every REST call under /2.0 (repositories, files, branches, statuses) with this status. */
+      failStatus: z.number().int().min(400).max(599).optional(),
     })
     .default({}),
   webhooks: z
@@ -24,6 +32,8 @@ export const faultsSchema = z.strictObject({
       duplicate: z.boolean().optional(),
       /** Turn off Bitbucket's two immediate retries on 5xx/timeout. */
       noRetries: z.boolean().optional(),
+      /** Send no webhooks at all (an outage of Bitbucket's webhook delivery). */
+      drop: z.boolean().optional(),
     })
     .default({}),
   /** Seconds added to the clock of every JWT the sandbox issues (iat/exp). */

@@ -69,10 +69,15 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 function buildApp(core: SandboxCore) {
   const app = express();
   app.disable("x-powered-by");
-  const deps = { state: core.state, tokens: core.tokens, origin: core.origin, log: core.log, faults: () => core.faults };
+  const deps = { state: core.state, tokens: core.tokens, origin: core.origin, log: core.log, faults: () => core.faults, archiveFailure: () => core.archiveFailure() };
   app.use("/_sandbox", adminRouter(core));
   app.use(gitRouter({ ...deps, webhooks: core.webhooks }));
   app.use(oauthRouter({ ...deps, tokenTtlSeconds: () => core.tokenTtlSeconds }));
+  app.use("/2.0", (_req, res, next) => {
+    const status = core.faults.api.failStatus;
+    if (!status) return next();
+    res.status(status).json({ type: "error", error: { message: "API fault switched on" } });
+  });
   app.use(statusesRouter(deps));
   app.use(archiveRouter(deps));
   app.use(connectJsRouter());

@@ -54,6 +54,7 @@ export class WebhookDispatcher {
   constructor(private readonly deps: WebhookDeps) {}
 
   dispatch(event: string, workspace: string, repository: string, payload: object): void {
+    if (this.deps.faults().webhooks.drop) return;
     const body = JSON.stringify(payload);
     for (const installation of this.deps.state.installationsOf(workspace)) {
       for (const hook of installation.descriptor.modules.webhooks ?? []) {

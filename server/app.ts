@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Clients } from "../core/aws.ts";
 import type { Config } from "../core/config.ts";
@@ -37,6 +38,8 @@ export type AppOptions = {
   verifyDelaysMs?: number[];
   webDir?: string;
   pollMs?: number;
+  /** Delays between archive download attempts (tests shorten them). */
+  fetchRetryDelaysMs?: number[];
 };
 
 export type HoistApp = {
@@ -49,6 +52,8 @@ export type HoistApp = {
   sites: Sites;
   /** Resolves when every push and deploy this process started has finished. */
   idle(): Promise<void>;
+  /** Shutdown: waits up to `graceMs` for push work and watched deploys, then hands their stages back. */
+  stop(graceMs: number): Promise<void>;
 };
 
 export async function createHoistApp(deps: {
@@ -77,7 +82,7 @@ export async function createHoistApp(deps: {
   const installations = new Installations(addon);
   const verifier = new InstallVerifier(installations, bitbucket, logger, options.verifyDelaysMs);
   const credentials = ownerCredentials(installations, direct);
-  const queue = new DeployQueue({ config, clients, records, sites, credentials, bitbucket, logger, pollMs: options.pollMs });
+  const queue = new DeployQueue({ config, clients, records, sites, credentials, bitbucket, logger, pollMs: options.pollMs, fetchRetryDelaysMs: options.fetchRetryDelaysMs });
   const pipeline = { bitbucket, records, sites, queue };
   routes.use(lifecycleRouter({ addon, config, installations, verifier, logger }));
   routes.use(connectWebhookRouter({ ...pipeline, addon, logger, installations, verifier, isDirectSite: (siteId) => direct.has(siteId), schedule }));
@@ -102,6 +107,10 @@ export async function createHoistApp(deps: {
     idle: async () => {
       await pushWork.idle();
       await queue.idle();
+    },
+    stop: async (graceMs) => {
+      await Promise.race([pushWork.idle(), sleep(graceMs)]);
+      await queue.stop(graceMs);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { ConfigError, type Config } from "../core/config.ts";
 import { createClients, type Clients } from "../core/aws.ts";
 import type { Logger } from "../core/log.ts";
@@ -54,6 +55,16 @@ export async function openBackend(config: Config, logger: Logger, opts: { setup?
       await embedded?.close();
     },
   };
+}
+
+/** True when the backend answers a read within 2 s (the server's /readyz). */
+export async function storageAnswers(backend: Backend): Promise<boolean> {
+  try {
+    await backend.clients.db.send(new GetCommand({ TableName: backend.config.tables.sites, Key: { host: "#readyz" } }), { abortSignal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What failed at start, and what to do about it: never a bare "UnknownError". */

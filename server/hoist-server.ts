@@ -4,11 +4,13 @@ import { configToEnv, type Config } from "../core/config.ts";
 import { DeployRecords } from "../core/deploy-records.ts";
 import type { Logger } from "../core/log.ts";
 import { createHoistApp, type AppOptions, type HoistApp } from "./app.ts";
-import { openBackend, type Backend } from "./backend.ts";
+import { openBackend, storageAnswers, type Backend } from "./backend.ts";
 import { loadDirectSites } from "./owners/direct-sites-file.ts";
 import { LocalLambda } from "./local/lambda-runner.ts";
 import { connectStagingTrigger, type StagingTrigger } from "./local/staging-trigger.ts";
-import { createHttpServer, listen } from "./listen.ts";
+import { openFront } from "./listen.ts";
+import { SWEEP_MS } from "./deploys/deploy-queue.ts";
+import { isSiteHost } from "./gateway/site-host.ts";
 
 /**
  * One running Hoist server, as start.ts (and tests) start it: the backend (embedded or AWS), the
@@ -29,13 +31,17 @@ export type RunningHoist = {
   close(): Promise<void>;
 };
 
+/** How long a stopping server waits for requests in flight, and then for the deploys it watches. */
+const REQUEST_GRACE_MS = 10_000;
+const DEPLOY_GRACE_MS = 20_000;
+
 export async function runHoist(config: Config, logger: Logger, opts: { app?: AppOptions; lambdaRetryDelaysMs?: number; explicitBaseUrl?: boolean } = {}): Promise<RunningHoist> {
   // Read once, before anything listens: a broken sites file stops the start with its reason.
   const directSites = config.directSitesFile ? loadDirectSites(config.directSitesFile) : [];
   if (directSites.length > 0) logger.info({ sites: directSites.map((s) => s.siteId) }, "direct mode: sites configured");
-  const server = createHttpServer();
-  const port = await listen(server, config.port, config.listenHost);
-  const effectiveBase = withPort(config, port, opts.explicitBaseUrl ?? false);
+  // Listening at once: until the app is ready every request gets 503 with Retry-After (listen.ts).
+  const front = await openFront(config.port, config.listenHost);
+  const effectiveBase = withPort(config, front.port, opts.explicitBaseUrl ?? false);
   let backend: Backend | undefined;
   let lambda: LocalLambda | undefined;
   let trigger: StagingTrigger | undefined;
@@ -51,27 +57,32 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
       trigger = connectStagingTrigger({ backend: backend.embedded, lambda, s3: backend.clients.s3, records, config: cfg, logger });
     }
     const hoist = await createHoistApp({ config: cfg, clients: backend.clients, logger, embedded: Boolean(backend.embedded), options: opts.app, directSites });
-    server.on("request", hoist.app);
     const opened = backend;
+    front.serve(hoist.app, { ready: () => storageAnswers(opened), isSiteHost: (host) => isSiteHost(host, cfg) });
+    // Stages whose process died (before this start, or any time later) are taken over here.
+    const sweep = () => hoist.queue.recover().catch((err) => logger.error({ err }, "the sweep for stopped deploys failed"));
+    void hoist.queue.recover({ everyStage: true }).catch((err) => logger.error({ err }, "the start-up sweep for stopped deploys failed"));
+    const sweeper = setInterval(sweep, SWEEP_MS);
+    sweeper.unref();
+    const runningLambda = lambda;
     return {
       url: cfg.baseUrl,
-      listening: server.address() as AddressInfo,
+      listening: front.server.address() as AddressInfo,
       config: cfg,
       backend: opened,
       hoist,
       trigger,
       close: async () => {
-        await new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        });
+        clearInterval(sweeper);
+        await front.close(REQUEST_GRACE_MS);
+        await hoist.stop(DEPLOY_GRACE_MS);
         trigger?.disconnect();
-        await lambda?.close();
+        await runningLambda?.close();
         await opened.close();
       },
     };
   } catch (err) {
-    server.close();
+    await front.close(0);
     trigger?.disconnect();
     await lambda?.close();
     await backend?.close();

@@ -139,6 +139,7 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       siteId: staged.siteId,
       stage: record.stage,
       deployId: staged.deployId,
+      order: record.dispatchOrder,
       manifestKey,
       owner: record.owner,
     });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Clients } from "../../core/aws.ts";
 import type { Config } from "../../core/config.ts";
 import type { DeployRecord, DeployRecords } from "../../core/deploy-records.ts";
@@ -12,12 +13,14 @@ import type { OwnerCredentials } from "../owners/owner-credentials.ts";
 /**
  * Streams the commit's archive from Bitbucket into the staging bucket (no disk, bounded memory,
  * the compressed-size limit enforced mid-stream). Putting the object is what starts the deployer.
- * A download that fails, breaks off or stalls ends the deploy `failed` with its `fetch.*` reason
- * while it is still queued, so the live site never changes; a push whose branch has moved on
+ * The record shows the download while it runs (phase `downloading`). A download that fails with
+ * a 5xx, breaks off or stalls is tried again (FETCH_RETRY_DELAYS_MS); then, or at once for a 401,
+ * 404 or a limit, the deploy ends `failed` with its `fetch.*` reason (saying how often it was
+ * tried) while it is still queued, so the live site never changes; a push whose branch has moved on
  * ends `superseded` before anything is fetched (branchMovedOn). Returns true when staged.
  */
 export async function fetchAndStage(
-  deps: { config: Config; clients: Clients; records: DeployRecords; credentials: OwnerCredentials; bitbucket: BitbucketClient; logger: Logger },
+  deps: { config: Config; clients: Clients; records: DeployRecords; credentials: OwnerCredentials; bitbucket: BitbucketClient; logger: Logger; fetchRetryDelaysMs?: number[] },
   record: DeployRecord,
 ): Promise<boolean> {
   const fail = async (reason: string, message: string) => {
@@ -45,24 +48,41 @@ export async function fetchAndStage(
     await deps.records.endQueued(record.siteId, record.deployId, { status: "superseded", reason: "deploy.superseded", reasonMessage: moved, log: [{ t: new Date().toISOString(), level: "info", msg: moved }] });
     return false;
   }
-  const started = Date.now();
-  try {
-    const body = await deps.bitbucket.archive(inst, parseSiteId(record.siteId), record.commit);
-    const { bytes } = await stageArchive({
-      s3: deps.clients.s3,
-      bucket: deps.config.buckets.staging,
-      key: record.stagingKey,
-      body,
-      maxBytes: deps.config.limits.maxArchiveBytes,
-    });
-    deps.logger.info({ bytes, ms: Date.now() - started }, "archive staged");
-    return true;
-  } catch (err) {
-    if (isHoistError(err)) return fail(err.code, err.message);
-    deps.logger.error({ err }, "staging the archive failed");
-    return fail("deploy.storage_failed", "Hoist could not store the commit's archive for deploying. The live site is unchanged; redeploy to try again.");
+  await deps.records.markDownloading(record.siteId, record.deployId);
+  const tried: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const started = Date.now();
+    try {
+      const body = await deps.bitbucket.archive(inst, parseSiteId(record.siteId), record.commit);
+      const { bytes } = await stageArchive({
+        s3: deps.clients.s3,
+        bucket: deps.config.buckets.staging,
+        key: record.stagingKey,
+        body,
+        maxBytes: deps.config.limits.maxArchiveBytes,
+      });
+      deps.logger.info({ bytes, ms: Date.now() - started, attempt }, "archive staged");
+      return true;
+    } catch (err) {
+      if (!isHoistError(err)) {
+        deps.logger.error({ err }, "staging the archive failed");
+        return fail("deploy.storage_failed", "Hoist could not store the commit's archive for deploying. The live site is unchanged; redeploy to try again.");
+      }
+      const delay = (deps.fetchRetryDelaysMs ?? FETCH_RETRY_DELAYS_MS)[attempt - 1];
+      if (!TRANSIENT.has(err.code) || delay === undefined) {
+        const retried = tried.length > 0 ? ` (tried ${tried.length + 1} times: ${[...tried, err.code].join(", ")})` : "";
+        return fail(err.code, `${err.message}${retried}`);
+      }
+      tried.push(err.code);
+      deps.logger.warn({ reason: err.code, attempt, retryInMs: delay }, "archive download failed; retrying");
+      await sleep(delay);
+    }
   }
 }
+
+/** Bitbucket's transient failures (5xx, a reset, a stall): the download is tried again after these delays. */
+const FETCH_RETRY_DELAYS_MS = [1000, 3000];
+const TRANSIENT = new Set(["fetch.failed", "fetch.stalled"]);
 
 /**
  * A push deploys only what is still true: its commit must still be the branch's tip when the

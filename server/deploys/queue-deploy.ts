@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { ulid } from "ulid";
 import type { DeployRecord, DeployRecords, DeployTrigger } from "../../core/deploy-records.ts";
 import type { Logger } from "../../core/log.ts";
@@ -23,9 +24,9 @@ import { readSiteSettings } from "./read-settings.ts";
  *   6. settings that cannot be read or are invalid end the record `failed` with their reason and
  *      post that build status; otherwise the queue takes it (INPROGRESS status, then the stage's
  *      queue runs the newest queued deploy).
- * Settings that cannot be used cannot say which branches they opt in: a push to the repository's
- * main branch is still recorded (failed, on production, so the history shows why); any other
- * branch is not queued, with the settings' own error.
+ * Settings that cannot be read (Bitbucket failing, after retries) or are invalid cannot say which
+ * branches they opt in: the push is still recorded — failed, with that reason, on production for
+ * the main branch and on the branch's own stage otherwise — so every accepted push shows up.
  */
 
 export type QueueDeployDeps = {
@@ -65,12 +66,13 @@ export type QueueResult =
 
 export async function queueDeploy(deps: QueueDeployDeps, request: DeployRequest): Promise<QueueResult> {
   const { ref, log } = request;
-  const read = await readSiteSettings(deps.bitbucket, request.credentials, ref, request.commit);
+  const read = await readSettingsRetrying(deps, request);
   const settings = read.ok ? read.settings : undefined;
   const productionBranch = settings?.branch ?? request.mainBranch;
-  const stage = request.branch === productionBranch ? PRODUCTION : settings && branchOptedIn(settings, request.branch) ? request.branch : undefined;
+  // Settings that could not be used cannot say whether a branch is opted in: the push is recorded
+  // (failed, with the real reason) on the stage it names, so no accepted push goes unseen.
+  const stage = request.branch === productionBranch ? PRODUCTION : !settings || branchOptedIn(settings, request.branch) ? request.branch : undefined;
   if (!stage) {
-    if (!read.ok) return notQueued(log, read.error.code, read.error.message);
     return notQueued(log, "deploy.branch_not_deployed", `The site does not deploy the branch "${request.branch.slice(0, 200)}": add it to \`branches\` in hoist.json to give it a stage.`);
   }
   const siteId = siteIdOf(ref);
@@ -103,11 +105,24 @@ export async function queueDeploy(deps: QueueDeployDeps, request: DeployRequest)
     await deps.records.endQueued(siteId, deployId, { status: "failed", reason: code, reasonMessage: message, log: [{ t: new Date().toISOString(), level: "error", msg: `${code}: ${message}` }] });
     const failed = (await deps.records.get(siteId, deployId)) ?? record;
     await deps.queue.postStatus(failed);
-    log.warn({ deployId, reason: code }, "deploy failed: the repository's Hoist settings could not be used");
+    log.warn({ deployId, reason: code }, `deploy failed before it started: ${code === "config.invalid" ? "the repository's settings file is invalid" : "its settings could not be read from Bitbucket"}`);
     return { kind: "failed", deploy: failed };
   }
   await deps.queue.enqueue(record);
   return { kind: "queued", deploy: (await deps.records.get(siteId, deployId)) ?? record };
+}
+
+/** Bitbucket's transient failures reading the settings file are tried again after these delays. */
+const SETTINGS_RETRY_DELAYS_MS = [500, 1500];
+
+async function readSettingsRetrying(deps: QueueDeployDeps, request: DeployRequest) {
+  for (let attempt = 0; ; attempt++) {
+    const read = await readSiteSettings(deps.bitbucket, request.credentials, request.ref, request.commit);
+    const delay = SETTINGS_RETRY_DELAYS_MS[attempt];
+    if (read.ok || read.error.code !== "fetch.failed" || delay === undefined) return read;
+    request.log.warn({ reason: read.error.code, attempt: attempt + 1 }, "reading the settings file failed; retrying");
+    await sleep(delay);
+  }
 }
 
 /** The repository's main branch: the one the caller knows (a push payload names it), else Bitbucket's answer, else "main". */

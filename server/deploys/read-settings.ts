@@ -17,6 +17,10 @@ export async function readSiteSettings(bitbucket: BitbucketClient, creds: Bitbuc
       text = await bitbucket.readFile(creds, ref, commit, file);
     } catch (err) {
       if (err instanceof HoistError) return { ok: false, error: err };
+      const status = (err as { status?: number }).status;
+      if (status === 401 || status === 403) {
+        return { ok: false, error: new HoistError("fetch.unauthorized", `Bitbucket refused Hoist's access to ${file} (${(err as Error).message}). Check that Hoist is still installed with repository access (or the access token still works), then push again.`) };
+      }
       return { ok: false, error: new HoistError("fetch.failed", `Could not read ${file} from Bitbucket (${(err as Error).message}). Push again to retry.`) };
     }
     if (text === undefined) continue;

@@ -36,6 +36,7 @@ export type DeployView = Pick<
   | "durationMs"
   | "stats"
   | "progress"
+  | "phase"
   | "url"
 > & {
   /** True when this deploy is what its stage serves right now. */

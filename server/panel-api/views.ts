@@ -24,6 +24,7 @@ export function deployView(record: DeployRecord, ctx: { liveIds: Set<string>; si
     durationMs: record.durationMs,
     stats: record.stats,
     progress: record.progress,
+    phase: record.phase,
     url: record.url ?? stageUrl(ref, record.stage, ctx.sitesDomain),
     live: ctx.liveIds.has(record.deployId),
     commitUrl: ctx.commitBaseUrl ? `${ctx.commitBaseUrl}/${ref.workspace}/${ref.repo}/commits/${record.commit}` : undefined,

@@ -46,7 +46,7 @@ export async function startStack(opts: { stallMs?: number; lambdaTimeout?: numbe
   });
   const logger = createLogger({ level: config.log.level, name: "hoist-test" });
   const hoist = await runHoist(config, logger, {
-    app: { fetchStallMs: opts.stallMs ?? 1500, verifyDelaysMs: [0, 50, 100, 200, 400, 800, 1600], pollMs: 50 },
+    app: { fetchStallMs: opts.stallMs ?? 1500, verifyDelaysMs: [0, 50, 100, 200, 400, 800, 1600], pollMs: 50, fetchRetryDelaysMs: [50, 100] },
     lambdaRetryDelaysMs: 200,
   });
   const descriptorUrl = `${hoist.url}/atlassian-connect.json`;

@@ -46,7 +46,7 @@ export function DeployRow({ deploy, stages, client, now, expanded, onToggle, onR
         onClick={() => onToggle(deploy.deployId)}
       >
         <span className="row__status">
-          <StatusLozenge status={deploy.status} />
+          <StatusLozenge status={deploy.status} phase={deploy.phase} />
           {live ? <LiveLozenge /> : null}
         </span>
         <span className="row__main">

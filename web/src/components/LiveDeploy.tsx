@@ -29,7 +29,7 @@ function LatestPush({ latest, waiting, now }: { latest: DeployView; waiting: num
     <div className="live__latest">
       <p className="live__line">
         <span>{isActiveStatus(latest.status) ? "Deploying" : "Latest push"}</span>
-        <StatusLozenge status={latest.status} />
+        <StatusLozenge status={latest.status} phase={latest.phase} />
         <CommitHash commit={latest.commit} />
         <span className="row__branch">{latest.branch}</span>
         <RelativeTime iso={latest.queuedAt} now={now} />

@@ -11,3 +11,6 @@ export const STATUS_LOOK: Record<DeployStatus, { label: string; tone: LozengeTon
   timed_out: { label: "Timed out", tone: "moved" },
   superseded: { label: "Superseded", tone: "default" },
 };
+
+/** A queued deploy whose archive is being downloaded from Bitbucket. */
+export const DOWNLOADING: { label: string; tone: LozengeTone } = { label: "Downloading", tone: "inprogress" };
