@@ -55,6 +55,7 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
       lambda.prewarm();
       const records = new DeployRecords(backend.clients.db, cfg.tables.deploys);
       trigger = connectStagingTrigger({ backend: backend.embedded, lambda, s3: backend.clients.s3, records, config: cfg, logger });
+      backend.embedded.announce({ deploys: true, sitesDomain: cfg.sitesDomain });
     }
     const hoist = await createHoistApp({ config: cfg, clients: backend.clients, logger, embedded: Boolean(backend.embedded), options: opts.app, directSites });
     const opened = backend;

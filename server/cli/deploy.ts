@@ -43,9 +43,9 @@ export type DeployResultLine = {
 /**
  * `hoist deploy`: stage the archive exactly as the add-on does, then let the real handler run
  * under the local Lambda runner with the given function timeout. When another process owns the
- * embedded backend (`npm start`, `hoist serve`), this command still runs the deployer itself:
- * `hoist serve` has no Lambda runner, and where `npm start`'s trigger also fires, the deploy
- * record's claim lets exactly one of them run it.
+ * embedded backend, exactly one deployer runs: `npm start`'s runner (it says so in backend.json;
+ * this command then waits for the deploy's true outcome and prints the URL that server serves),
+ * or this command's own when the owner runs none (`hoist serve`).
  */
 export async function deployArchive(config: Config, logger: Logger, args: DeployArgs): Promise<DeployResultLine> {
   const ref = parseSiteId(args.site);
@@ -55,12 +55,14 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
   const records = new DeployRecords(clients.db, backend.config.tables.deploys);
   const deployId = ulid();
   const key = stagingKey(ref, deployId);
-  const url = stageUrl(ref, stage, backend.config.sitesDomain);
+  // Beside `npm start`, the site is served where that server serves it, and its runner deploys what is staged.
+  const url = stageUrl(ref, stage, backend.embedded?.ownerSitesDomain ?? backend.config.sitesDomain);
+  const ownerDeploys = Boolean(backend.embedded?.ownerDeploys);
   const started = Date.now();
 
   const workerEnv = { ...configToEnv(backend.config), ...(backend.embedded ? { AWS_ACCESS_KEY_ID: EMBEDDED_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: EMBEDDED_CREDENTIALS.secretAccessKey } : {}) };
   const lambda = new LocalLambda({ env: workerEnv, timeoutSeconds: args.timeoutSeconds, logger, retryDelaysMs: [500, 1000] });
-  lambda.prewarm();
+  if (!ownerDeploys) lambda.prewarm();
   const trigger = backend.embedded?.owner ? connectStagingTrigger({ backend: backend.embedded, lambda, s3: clients.s3, records, config: backend.config, logger }) : undefined;
 
   let runnerDone: Promise<unknown> | undefined;
@@ -85,7 +87,7 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
         maxBytes: backend.config.limits.maxArchiveBytes,
         metadata: { [LOCAL_TIMEOUT_METADATA]: String(args.timeoutSeconds) },
       });
-      if (!trigger) {
+      if (!trigger && !ownerDeploys) {
         // No notification reaches this process: invoke as S3 would (real S3 URL-encodes keys in events).
         runnerDone = lambda
           .invokeAsync(s3Event({ eventName: "ObjectCreated:Put", bucket: backend.config.buckets.staging, key, size: bytes }, { encodeKey: !backend.embedded }), args.timeoutSeconds)

@@ -31,6 +31,7 @@ export async function runServe(config: Config, logger: Logger): Promise<RunningS
     server.on("request", app);
     const port = await listen(server, config.port, config.listenHost);
     const effective = withListeningPort(backend.config, config.port, port);
+    backend.embedded?.announce({ deploys: false, sitesDomain: effective.sitesDomain });
     app.use(createGateway({ config: effective, clients: backend.clients, logger }));
     app.use((req, res) => sendPlainPage(res, bareDomainPage(effective.sitesDomain), randomUUID(), req.method === "HEAD"));
     const url = `http://localhost:${port}`;

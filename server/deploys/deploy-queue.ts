@@ -81,7 +81,8 @@ export class DeployQueue {
   async pump(siteId: string, stage: string): Promise<void> {
     if (this.stopped) return;
     const { deploys } = await this.deps.records.list(siteId, { stage, limit: 50 });
-    const queued = deploys.filter((d) => d.status === "queued");
+    // `hoist deploy` stages its own archive and is never dispatched by the queue.
+    const queued = deploys.filter((d) => d.status === "queued" && d.trigger !== "cli");
     const newest = queued[0];
     if (!newest) return;
     const host = stageHostLabel(parseSiteId(siteId), stage);

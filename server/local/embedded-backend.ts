@@ -25,12 +25,22 @@ export type EmbeddedBackend = {
   endpoints: { s3: string; dynamodb: string };
   /** True when this process started the servers (and so receives their S3 events). */
   owner: boolean;
+  /** Borrowed from an owner that runs the deployer itself, and serves sites on this domain. */
+  ownerDeploys?: boolean;
+  ownerSitesDomain?: string;
+  /** The owner tells borrowers what it does (backend.json). */
+  announce(facts: { deploys: boolean; sitesDomain: string }): void;
   /** S3 ObjectCreated notifications; only the owner receives them. */
   events: EventEmitter<{ objectCreated: [S3ObjectCreated] }>;
   close(): Promise<void>;
 };
 
-type InstanceFile = { pid: number; s3: string; dynamodb: string };
+/**
+ * `<dataDir>/backend.json`. `deploys`: the owner runs the deployer for what is staged (npm start
+ * does, `hoist serve` does not), so a borrower must not run it too; `sitesDomain`: where the
+ * owner serves sites, so a borrower names the URL that really answers.
+ */
+type InstanceFile = { pid: number; s3: string; dynamodb: string; deploys?: boolean; sitesDomain?: string };
 
 export type EmbeddedOptions = {
   /** Delays every object write of the embedded S3 (HOIST_TEST_SLOW_STORAGE_MS): slow storage, for tests. */
@@ -48,6 +58,9 @@ export async function openEmbeddedBackend(dataDir: string, logger: Logger, opts:
     return {
       endpoints: { s3: running.s3, dynamodb: running.dynamodb },
       owner: false,
+      ownerDeploys: running.deploys ?? false,
+      ownerSitesDomain: running.sitesDomain,
+      announce: () => {},
       events: new EventEmitter(),
       close: async () => {},
     };
@@ -101,6 +114,7 @@ async function startEmbeddedBackend(dir: string, logger: Logger, opts: EmbeddedO
   return {
     endpoints,
     owner: true,
+    announce: (facts) => writeFileSync(instanceFile, JSON.stringify({ pid: process.pid, ...endpoints, ...facts } satisfies InstanceFile)),
     events,
     close: async () => {
       rmSync(instanceFile, { force: true });

@@ -30,7 +30,10 @@ describe("deploys of a process that died", () => {
   async function pushUnseen(text: string): Promise<string> {
     stack.sandbox.faults = { webhooks: { drop: true } };
     try {
-      return await repo.pushFiles({ "index.html": `<p>${text}</p>` }, text);
+      const commit = await repo.pushFiles({ "index.html": `<p>${text}</p>` }, text);
+      // The sandbox sends a push's webhook after git has its answer: wait for that, with webhooks still off.
+      await stack.sandbox.settled();
+      return commit;
     } finally {
       stack.sandbox.faults = {};
     }
