@@ -43,6 +43,8 @@ const EnvSchema = z.object({
   HOIST_LAMBDA_MEMORY: z.coerce.number().int().min(128).max(10240).default(1024),
   HOIST_LAMBDA_ALIAS: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,127}$/).default("live"),
   HOIST_DIRECT_SITES_FILE: z.string().min(1).optional(),
+  HOIST_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
+  HOIST_RETENTION_PER_STAGE: z.coerce.number().int().min(1).max(10_000).default(20),
   HOIST_TEST_SLOW_STORAGE_MS: z.coerce.number().int().min(0).max(10_000).optional(),
 });
 
@@ -85,6 +87,8 @@ export type Config = {
    * start (server/owners/direct-sites-file.ts); the deployer never needs it.
    */
   directSitesFile?: string;
+  /** What garbage collection keeps per site (core/gc.ts): every deploy of the last `days`, and at least `perStage` per stage. */
+  retention: { days: number; perStage: number };
   /**
    * Tests only: every object write of the EMBEDDED S3 waits this long, standing in for slow storage
    * (a deploy that must run out of time does, on any machine). Never used with the aws backend.
@@ -147,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       alias: e.HOIST_LAMBDA_ALIAS,
     },
     directSitesFile: e.HOIST_DIRECT_SITES_FILE,
+    retention: { days: e.HOIST_RETENTION_DAYS, perStage: e.HOIST_RETENTION_PER_STAGE },
     testSlowStorageMs: e.HOIST_TEST_SLOW_STORAGE_MS,
   };
 }
@@ -171,6 +176,8 @@ export function configToEnv(config: Config): Record<string, string> {
     HOIST_UPLOAD_CONCURRENCY: String(config.uploadConcurrency),
     HOIST_TIMEOUT_MARGIN_MS: String(config.timeoutMarginMs),
     HOIST_LOG_LEVEL: config.log.level,
+    HOIST_RETENTION_DAYS: String(config.retention.days),
+    HOIST_RETENTION_PER_STAGE: String(config.retention.perStage),
   };
   if (config.log.httpUrl) env.HOIST_LOG_HTTP_URL = config.log.httpUrl;
   if (config.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = config.endpoints.s3;

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { isConditionFailure, updateIf } from "./conditional.ts";
 import type { SiteSettings } from "./site-settings.ts";
 
@@ -368,6 +368,25 @@ export class DeployRecords {
         ":log": (outcome.log ?? []).slice(-MAX_LOG_LINES),
       },
     });
+  }
+
+  /** Removes an ended deploy from the history (garbage collection); false when it is still queued or running. */
+  async deleteEnded(siteId: string, deployId: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          ConditionExpression: "#status IN (:s1, :s2, :s3, :s4)",
+          ExpressionAttributeNames: STATUS_NAME,
+          ExpressionAttributeValues: { ":s1": "succeeded", ":s2": "failed", ":s3": "timed_out", ":s4": "superseded" },
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
   }
 
   /** Newest first. `cursor` is the last deploy id of the previous page. */

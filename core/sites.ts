@@ -236,12 +236,13 @@ export class Sites {
     return found;
   }
 
-  /** Every stage that serves (for the queue's sweep at start). */
-  async allStages(): Promise<SiteStage[]> {
+  /** Every stage that serves (the queue's sweep at start); with `includeMoved`, old hosts too (gc). */
+  async allStages(opts: { includeMoved?: boolean } = {}): Promise<SiteStage[]> {
     const found: SiteStage[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.db.send(new ScanCommand({ TableName: this.table, FilterExpression: "attribute_exists(siteId) AND attribute_not_exists(movedTo)", ExclusiveStartKey: start }));
+      const filter = opts.includeMoved ? "attribute_exists(siteId)" : "attribute_exists(siteId) AND attribute_not_exists(movedTo)";
+      const out = await this.db.send(new ScanCommand({ TableName: this.table, FilterExpression: filter, ExclusiveStartKey: start }));
       found.push(...((out.Items ?? []) as SiteStage[]));
       start = out.LastEvaluatedKey;
     } while (start);

@@ -1,13 +1,18 @@
+import { z } from "zod";
 import { createClients, type Clients } from "../core/aws.ts";
 import { loadConfig, type Config } from "../core/config.ts";
 import { createLogger, type Logger } from "../core/log.ts";
+import { DeployRecords } from "../core/deploy-records.ts";
+import { collectGarbage, type GcReport } from "../core/gc.ts";
 import { siteId } from "../core/site.ts";
+import { Sites } from "../core/sites.ts";
 import { parseStagingKey } from "../core/staging.ts";
 import { runDeploy, type LambdaClock, type RunResult } from "./deploy/run-deploy.ts";
 import { parseS3Event } from "./s3-event.ts";
 
 /**
- * The deployer Lambda: S3 ObjectCreated on the staging bucket → runDeploy for each staged archive.
+ * The deployer Lambda: S3 ObjectCreated on the staging bucket → runDeploy for each staged archive;
+ * a scheduled event → garbage collection (core/gc.ts).
  * Config, clients and logger are made once per container (cold start) and reused.
  */
 type Runtime = { config: Config; clients: Clients; logger: Logger };
@@ -24,9 +29,16 @@ function getRuntime(): Runtime {
 
 export type HandlerContext = LambdaClock & { awsRequestId?: string };
 
-export async function handler(event: unknown, context: HandlerContext): Promise<{ results: (RunResult | { outcome: "ignored"; key: string })[] }> {
+/** EventBridge's scheduled event (infra/template.yaml, GarbageCollectionSchedule): run gc instead of a deploy. */
+const ScheduledEvent = z.object({ source: z.literal("aws.events"), "detail-type": z.literal("Scheduled Event") });
+
+export async function handler(event: unknown, context: HandlerContext): Promise<{ results: (RunResult | { outcome: "ignored"; key: string })[]; gc?: GcReport }> {
   const rt = getRuntime();
   const log = rt.logger.child({ requestId: context.awsRequestId });
+  if (ScheduledEvent.safeParse(event).success) {
+    const deps = { ...rt, logger: log, records: new DeployRecords(rt.clients.db, rt.config.tables.deploys), sites: new Sites(rt.clients.db, rt.config.tables.sites) };
+    return { results: [], gc: await collectGarbage(deps) };
+  }
   let objects: ReturnType<typeof parseS3Event>;
   try {
     objects = parseS3Event(event);

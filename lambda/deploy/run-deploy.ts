@@ -1,4 +1,4 @@
-import { GetObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";
 import type { Readable } from "node:stream";
 import { ulid } from "ulid";
 import type { Clients } from "../../core/aws.ts";
@@ -85,6 +85,8 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       logger.warn("this run lost its claim on the deploy before finishing; its outcome was not recorded");
       return { outcome: "skipped", why: "lost_claim" };
     }
+    // The deploy has its outcome: its staged archive is not needed again (gc sweeps it if this fails).
+    await clients.s3.send(new DeleteObjectCommand({ Bucket: staged.bucket, Key: staged.key })).catch(() => undefined);
     return { outcome: "finished", record: (await records.get(staged.siteId, staged.deployId))! };
   };
 

@@ -1,6 +1,9 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
+import { DeployRecords } from "../../core/deploy-records.ts";
+import { collectGarbage } from "../../core/gc.ts";
+import { Sites } from "../../core/sites.ts";
 import { openBackend } from "../backend.ts";
 
 /**
@@ -15,6 +18,8 @@ const USAGE = `Usage: npm run --silent hoist -- <command>
          [--timeout <seconds>] [--dir <folder>]
                                           stage an archive and run the real deployer on it; prints one JSON line
   serve                                   run the hosting gateway alone on PORT
+  gc [--dry-run]                          delete deploys past retention, and the blobs and staged archives
+                                          nothing retained needs; prints what it frees (one JSON line)
   lambda <package|deploy|rollback> ...    build and ship the deployer to AWS Lambda
 `;
 
@@ -59,6 +64,18 @@ async function main(argv: string[]): Promise<number> {
       });
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return result.status === "succeeded" ? 0 : 1;
+    }
+    case "gc": {
+      const { values } = parseArgs({ args: rest, options: { "dry-run": { type: "boolean", default: false } } });
+      const backend = await openBackend(config, logger);
+      try {
+        const deps = { config: backend.config, clients: backend.clients, logger, records: new DeployRecords(backend.clients.db, backend.config.tables.deploys), sites: new Sites(backend.clients.db, backend.config.tables.sites) };
+        const report = await collectGarbage(deps, { dryRun: values["dry-run"] });
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+      } finally {
+        await backend.close();
+      }
+      return 0;
     }
     case "serve": {
       const { runServe } = await import("./serve.ts");

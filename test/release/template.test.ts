@@ -67,6 +67,8 @@ describe("infra/template.yaml", () => {
       DeployerAlias: "AWS::Lambda::Alias",
       StagingInvokePermission: "AWS::Lambda::Permission",
       AddonServerPolicy: "AWS::IAM::ManagedPolicy",
+      GarbageCollectionSchedule: "AWS::Events::Rule",
+      GarbageCollectionInvokePermission: "AWS::Lambda::Permission",
     };
     for (const [id, type] of Object.entries(expected)) expect(template.Resources[id]?.Type, id).toBe(type);
     for (const output of [
@@ -174,6 +176,9 @@ describe("infra/template.yaml", () => {
       "dynamodb:PutItem",
       "dynamodb:UpdateItem",
       "dynamodb:Query",
+      // garbage collection (core/gc.ts), run on the schedule
+      "dynamodb:Scan",
+      "dynamodb:DeleteItem",
     ];
     expect(actions.filter((a) => !allowed.includes(a))).toEqual([]);
     const statements = props("DeployerRole").Policies[0].PolicyDocument.Statement as { Resource: unknown }[];
