@@ -43,6 +43,14 @@ const EnvSchema = z.object({
   HOIST_LAMBDA_MEMORY: z.coerce.number().int().min(128).max(10240).default(1024),
   HOIST_LAMBDA_ALIAS: z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,127}$/).default("live"),
   HOIST_DIRECT_SITES_FILE: z.string().min(1).optional(),
+  HOIST_OAUTH_CLIENT_ID: z.string().min(1).max(200).optional(),
+  HOIST_OAUTH_CLIENT_SECRET: z.string().min(1).max(500).optional(),
+  HOIST_BITBUCKET_URL: z.string().url().default("https://bitbucket.org"),
+  HOIST_BITBUCKET_API_URL: z.string().url().default("https://api.bitbucket.org"),
+  HOIST_SECRET_KEY: z
+    .string()
+    .refine((k) => Buffer.from(k, "base64").length === 32, "must be 32 random bytes in base64 (openssl rand -base64 32)")
+    .optional(),
   HOIST_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30),
   HOIST_RETENTION_PER_STAGE: z.coerce.number().int().min(1).max(10_000).default(20),
   HOIST_TEST_SLOW_STORAGE_MS: z.coerce.number().int().min(0).max(10_000).optional(),
@@ -87,6 +95,14 @@ export type Config = {
    * start (server/owners/direct-sites-file.ts); the deployer never needs it.
    */
   directSitesFile?: string;
+  /**
+   * Sign in with Bitbucket (the dashboard): the OAuth consumer, and where Bitbucket is. Both ids
+   * unset = no dashboard sign-in.
+   */
+  oauth?: { clientId: string; clientSecret: string };
+  bitbucket: { url: string; apiUrl: string };
+  /** AES-256-GCM key for secrets at rest (base64); locally generated into the data folder when unset. */
+  secretKey?: string;
   /** What garbage collection keeps per site (core/gc.ts): every deploy of the last `days`, and at least `perStage` per stage. */
   retention: { days: number; perStage: number };
   /**
@@ -152,6 +168,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     directSitesFile: e.HOIST_DIRECT_SITES_FILE,
     retention: { days: e.HOIST_RETENTION_DAYS, perStage: e.HOIST_RETENTION_PER_STAGE },
+    oauth: e.HOIST_OAUTH_CLIENT_ID && e.HOIST_OAUTH_CLIENT_SECRET ? { clientId: e.HOIST_OAUTH_CLIENT_ID, clientSecret: e.HOIST_OAUTH_CLIENT_SECRET } : undefined,
+    bitbucket: { url: e.HOIST_BITBUCKET_URL.replace(/\/+$/, ""), apiUrl: e.HOIST_BITBUCKET_API_URL.replace(/\/+$/, "") },
+    secretKey: e.HOIST_SECRET_KEY,
     testSlowStorageMs: e.HOIST_TEST_SLOW_STORAGE_MS,
   };
 }

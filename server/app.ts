@@ -16,6 +16,7 @@ import { sendPlainPage } from "./gateway/plain-page.ts";
 import { createGateway } from "./gateway/router.ts";
 import { DirectSites, type DirectSite } from "./owners/direct-sites.ts";
 import { ownerCredentials } from "./owners/owner-credentials.ts";
+import { connectDoor } from "./panel-api/connect-door.ts";
 import { panelApiRouter } from "./panel-api/routes.ts";
 import { panelRouter } from "./panel/serve-panel.ts";
 import { connectWebhookRouter } from "./push/connect-webhook.ts";
@@ -88,7 +89,7 @@ export async function createHoistApp(deps: {
   routes.use(connectWebhookRouter({ ...pipeline, addon, logger, installations, verifier, isDirectSite: (siteId) => direct.has(siteId), schedule }));
   routes.use(directWebhookRouter({ ...pipeline, direct, logger, schedule }));
   routes.use(panelRouter({ addon, config, installations, logger, webDir: options.webDir }));
-  routes.use(panelApiRouter({ ...pipeline, addon, config, clients, installations, logger }));
+  routes.use(panelApiRouter({ ...pipeline, config, clients, logger }, connectDoor({ addon, installations, sites })));
 
   app.use((req: Request, res: Response) => sendPlainPage(res, { status: 404, title: "Not found", message: "There is nothing here." }, randomUUID(), req.method === "HEAD"));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -22,8 +22,10 @@ import { TokenCache } from "./token-cache.ts";
 export type BitbucketInstallation = { kind?: "connect"; clientKey: string; addonKey: string; sharedSecret: string; baseUrl: string; baseApiUrl: string };
 /** Direct mode: one repository, a repository access token, no Connect. */
 export type RepositoryAccessToken = { kind: "repository-token"; owner: string; accessToken: string; baseUrl: string; baseApiUrl: string };
-/** Whatever lets Hoist act on a repository: a Connect installation or a repository access token. */
-export type BitbucketCredentials = BitbucketInstallation | RepositoryAccessToken;
+/** A signed-in user's OAuth grant (the dashboard): its token comes from the grant store, refreshed as needed. */
+export type UserGrant = { kind: "user"; userUuid: string; baseUrl: string; baseApiUrl: string; token(): Promise<string> };
+/** Whatever lets Hoist act on a repository: a Connect installation, a repository access token, or a user's grant. */
+export type BitbucketCredentials = BitbucketInstallation | RepositoryAccessToken | UserGrant;
 export type BuildStatus = { key: string; state: "INPROGRESS" | "SUCCESSFUL" | "FAILED" | "STOPPED"; url: string; name: string; description: string; refname?: string };
 
 const TOKEN_PATH = "/site/oauth2/access_token";
@@ -50,12 +52,13 @@ export class BitbucketClient {
   /** A bearer token: a Connect installation's costs one exchange per token lifetime; a repository token is one. */
   async accessToken(creds: BitbucketCredentials): Promise<string> {
     if (creds.kind === "repository-token") return creds.accessToken;
+    if (creds.kind === "user") return creds.token();
     return this.tokens.get(creds.clientKey, creds.sharedSecret, () => this.exchangeToken(creds));
   }
 
   /** After a 401: a cached Connect token may be stale; a repository token is what it is. */
   private forgetToken(creds: BitbucketCredentials): void {
-    if (creds.kind !== "repository-token") this.tokens.forget(creds.clientKey);
+    if (creds.kind === undefined || creds.kind === "connect") this.tokens.forget(creds.clientKey);
   }
 
   private async exchangeToken(inst: BitbucketInstallation): Promise<{ token: string; expiresInSeconds: number }> {
@@ -173,6 +176,38 @@ export class BitbucketClient {
       throw new BitbucketError(`Bitbucket did not return ${path} (${res.status})`, res.status);
     }
     return readCapped(res, MAX_SETTINGS_BYTES, path);
+  }
+
+  /** GET a /2.0 path (with its query) as JSON; throws BitbucketError (with the status) on anything but 2xx. */
+  async getJson<T>(creds: BitbucketCredentials, path: string): Promise<T> {
+    const res = await this.apiCall(creds, `${creds.baseApiUrl}${path}`, { method: "GET" });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new BitbucketError(`Bitbucket answered ${res.status} for ${path.split("?")[0]}`, res.status);
+    }
+    return (await res.json()) as T;
+  }
+
+  /** Every page of a paginated /2.0 listing, up to `max` values. */
+  async getAll<T>(creds: BitbucketCredentials, path: string, max = 1000): Promise<T[]> {
+    const values: T[] = [];
+    let next: string | undefined = path;
+    while (next && values.length < max) {
+      const page: { values?: T[]; next?: string } = await this.getJson(creds, next);
+      values.push(...(page.values ?? []));
+      next = page.next ? page.next.replace(/^https?:\/\/[^/]+/, "") : undefined;
+    }
+    return values.slice(0, max);
+  }
+
+  /** A write to a /2.0 path with a JSON body; the parsed answer, or undefined for 204. */
+  async sendJson<T>(creds: BitbucketCredentials, method: "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<T | undefined> {
+    const res = await this.apiCall(creds, `${creds.baseApiUrl}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }) });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new BitbucketError(`Bitbucket answered ${res.status} for ${method} ${path.split("?")[0]}`, res.status);
+    }
+    return res.status === 204 ? undefined : ((await res.json()) as T);
   }
 
   private async apiCall(inst: BitbucketCredentials, url: string, init: RequestInit): Promise<Response> {

@@ -1,17 +1,13 @@
-import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from "express";
 import { z } from "zod";
 import type { Clients } from "../../core/aws.ts";
 import type { Config } from "../../core/config.ts";
 import type { DeployRecord, DeployRecords } from "../../core/deploy-records.ts";
 import type { Logger } from "../../core/log.ts";
 import { readManifest, type Manifest } from "../../core/manifest.ts";
-import { PRODUCTION, SlugSchema, siteId as siteIdOf, type SiteRef } from "../../core/site.ts";
+import { PRODUCTION, type SiteRef } from "../../core/site.ts";
 import type { SiteStage, Sites } from "../../core/sites.ts";
-import type { BitbucketClient } from "../bitbucket/client.ts";
-import { requireJwt, type Addon } from "../addon/ace.ts";
-import type { Installation, Installations } from "../addon/installations.ts";
-import { scopeOf } from "../addon/session-token.ts";
-import type { VerifiedJwt } from "../addon/verify-jwt.ts";
+import type { BitbucketClient, BitbucketCredentials } from "../bitbucket/client.ts";
 import type { DeployQueue } from "../deploys/deploy-queue.ts";
 import { queueDeploy, resolveMainBranch } from "../deploys/queue-deploy.ts";
 import { ApiFailure, sendApiError } from "./api-error.ts";
@@ -20,26 +16,47 @@ import type { DeployDetailResponse, DeployPage, SiteResponse } from "./types.ts"
 import { deployView, stageView } from "./views.ts";
 
 /**
- * The panel API (types.ts is the contract). Every call: ACE session token (Hoist's checks, then
- * checkValidToken) → the installation is installed and verified → the URL's repository is the
- * one the token was minted for → every stage of the site is owned by this installation. So a
- * token of installation A never reads, deploys or rolls back a site of installation B: it names
- * another repository (403) or finds a site it does not own (404, saying nothing more).
+ * The panel API (types.ts is the contract), the same routes behind each front door that shows the
+ * panel: the Connect iframe (connect-door.ts) and the dashboard (dashboard/dashboard-door.ts).
+ * A door authenticates the request and resolves its `Scoped` — which site, whose it is, with which
+ * credentials, and whether this caller may change it — before any route reads the request's
+ * meaning; the routes below trust it. A door that finds nothing the caller may see answers 404,
+ * saying nothing more.
  */
 
 export type PanelApiDeps = {
-  addon: Addon;
   config: Config;
   clients: Clients;
   records: DeployRecords;
   sites: Sites;
-  installations: Installations;
   bitbucket: BitbucketClient;
   queue: DeployQueue;
   logger: Logger;
 };
 
-type Scoped = { inst: Installation; ref: SiteRef; siteId: string; stages: SiteStage[] };
+/** What a door resolved for one request. */
+export type Scoped = {
+  ref: SiteRef;
+  siteId: string;
+  stages: SiteStage[];
+  /** The site's owner key: redeploys are created for it (one site, one owner). */
+  owner: string;
+  /** Bitbucket credentials a redeploy uses (the owner's). */
+  credentials: BitbucketCredentials;
+  /** Bitbucket's web origin, for commit links. */
+  commitBaseUrl: string;
+  /** Whether this caller may roll back and redeploy. */
+  mayChange: boolean;
+  /** Who is asking, for the logs. */
+  actor: string;
+};
+
+export type PanelDoor = {
+  /** Where the routes live, e.g. "/api" (Connect) or "/dashboard/api" (the dashboard). */
+  base: string;
+  authenticate: RequestHandler;
+  scope(req: Request, res: Response): Promise<Scoped>;
+};
 
 const DEPLOY_ID = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a deploy id");
 const ListQuery = z.object({
@@ -50,19 +67,22 @@ const ListQuery = z.object({
 const RollbackBody = z.strictObject({ deployId: DEPLOY_ID, stage: z.string().min(1).max(200).optional(), expectedLiveDeployId: DEPLOY_ID.optional() });
 const RedeployBody = z.strictObject({ commit: z.string().regex(/^[0-9a-fA-F]{7,40}$/, "must be a commit hash"), branch: z.string().min(1).max(200).optional() });
 
-export function panelApiRouter(deps: PanelApiDeps): Router {
+export function panelApiRouter(deps: PanelApiDeps, door: PanelDoor): Router {
   const router = express.Router();
-  const base = "/api/sites/:workspace/:repo";
-  router.use("/api", (_req, res, next) => {
+  const api = door.base;
+  const base = `${api}/sites/:workspace/:repo`;
+  router.use(api, (_req, res, next) => {
     res.set({ "x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "cache-control": "no-store" });
     next();
   });
-  router.use("/api", express.json({ limit: "16kb" }));
-  router.use("/api", requireJwt(deps.addon, "session", (res, message) => sendApiError(res, new ApiFailure(401, "auth.invalid", `${message}.`))));
+  router.use(api, express.json({ limit: "16kb" }));
+  router.use(api, door.authenticate);
 
-  const scoped = (handler: (s: Scoped, req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response, next: NextFunction) => {
+  const scoped = (handler: (s: Scoped, req: Request, res: Response) => Promise<void>, opts: { changes?: boolean } = {}) => async (req: Request, res: Response, next: NextFunction) => {
     try {
-      await handler(await scope(deps, req, res.locals.jwt as VerifiedJwt), req, res);
+      const s = await door.scope(req, res);
+      if (opts.changes && !s.mayChange) throw new ApiFailure(403, "auth.read_only", "You can see this site but not change it: rolling back and redeploying need write access to the repository in Bitbucket.");
+      await handler(s, req, res);
     } catch (err) {
       next(err);
     }
@@ -98,64 +118,45 @@ export function panelApiRouter(deps: PanelApiDeps): Router {
     const expected = body.expectedLiveDeployId ?? stage.liveDeployId;
     const ok = await deps.sites.rollback({ host: stage.host, toDeployId: target.deployId, manifestKey: target.manifestKey, expectedLiveDeployId: expected });
     if (!ok) throw new ApiFailure(409, "rollback.conflict", "The live deploy changed meanwhile (another rollback or a new deploy). Reload and try again.");
-    deps.logger.info({ clientKey: s.inst.clientKey, siteId: s.siteId, to: target.deployId }, "rolled back");
-    res.json(await siteResponse(deps, { ...s, stages: await ownedStages(deps, s.siteId, s.inst.clientKey) }));
-  }));
+    deps.logger.info({ actor: s.actor, siteId: s.siteId, to: target.deployId }, "rolled back");
+    res.json(await siteResponse(deps, { ...s, stages: await ownedStages(deps, s.siteId, s.owner) }));
+  }, { changes: true }));
 
   router.post(`${base}/redeploy`, scoped(async (s, req, res) => {
     const body = parse(RedeployBody, req.body, "body");
-    const mainBranch = await resolveMainBranch(deps.bitbucket, s.inst, s.ref);
+    const mainBranch = await resolveMainBranch(deps.bitbucket, s.credentials, s.ref);
     const result = await queueDeploy(deps, {
       ref: s.ref,
-      owner: s.inst.clientKey,
-      credentials: s.inst,
+      owner: s.owner,
+      credentials: s.credentials,
       branch: body.branch ?? mainBranch,
       commit: body.commit.toLowerCase(),
       mainBranch,
       trigger: "redeploy",
-      log: deps.logger.child({ clientKey: s.inst.clientKey, siteId: s.siteId }),
+      log: deps.logger.child({ actor: s.actor, siteId: s.siteId }),
     });
     if (result.kind === "not_queued") {
       if (result.code === "site.owned_elsewhere") throw new ApiFailure(404, "site.not_found", "No such site for this installation.");
       throw new ApiFailure(400, result.code, result.message);
     }
     res.status(202).json({ deploy: view(deps, s, result.deploy) });
-  }));
+  }, { changes: true }));
 
-  router.use("/api", (_req, res) => sendApiError(res, new ApiFailure(404, "not_found", "No such API route.")));
-  router.use("/api", (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  router.use(api, (_req, res) => sendApiError(res, new ApiFailure(404, "not_found", "No such API route.")));
+  router.use(api, (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (!(err instanceof ApiFailure)) deps.logger.error({ err }, "panel API failed");
     sendApiError(res, err);
   });
   return router;
 }
 
-async function scope(deps: PanelApiDeps, req: Request, verified: VerifiedJwt): Promise<Scoped> {
-  const inst = await deps.installations.getActive(verified.clientKey);
-  if (!inst) throw new ApiFailure(401, "auth.inactive", "Hoist is not installed in this workspace any more. Reinstall it to see deploys.");
-  const tokenScope = scopeOf(verified.claims);
-  const ws = SlugSchema.safeParse(req.params.workspace);
-  const rp = SlugSchema.safeParse(req.params.repo);
-  if (!ws.success || !rp.success) throw new ApiFailure(400, "request.invalid", "The site is named by a workspace and repository slug.");
-  if (!tokenScope || tokenScope.workspace.toLowerCase() !== ws.data || tokenScope.repo.toLowerCase() !== rp.data) {
-    throw new ApiFailure(403, "auth.wrong_repository", "This panel was opened for another repository.");
-  }
-  const ref = { workspace: ws.data, repo: rp.data };
-  const siteId = siteIdOf(ref);
-  const all = await deps.sites.listStages(siteId);
-  if (all.some((st) => st.owner !== undefined && st.owner !== inst.clientKey)) {
-    throw new ApiFailure(404, "site.not_found", "No such site for this installation.");
-  }
-  return { inst, ref, siteId, stages: all };
-}
-
-async function ownedStages(deps: PanelApiDeps, siteId: string, clientKey: string): Promise<SiteStage[]> {
-  return (await deps.sites.listStages(siteId)).filter((st) => st.owner === undefined || st.owner === clientKey);
+async function ownedStages(deps: PanelApiDeps, siteId: string, owner: string): Promise<SiteStage[]> {
+  return (await deps.sites.listStages(siteId)).filter((st) => st.owner === undefined || st.owner === owner);
 }
 
 function view(deps: PanelApiDeps, s: Scoped, record: DeployRecord) {
   const liveIds = new Set(s.stages.map((st) => st.liveDeployId).filter((id): id is string => Boolean(id)));
-  return deployView(record, { liveIds, sitesDomain: deps.config.sitesDomain, commitBaseUrl: s.inst.baseUrl });
+  return deployView(record, { liveIds, sitesDomain: deps.config.sitesDomain, commitBaseUrl: s.commitBaseUrl });
 }
 
 async function siteResponse(deps: PanelApiDeps, s: Scoped): Promise<SiteResponse> {
