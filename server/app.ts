@@ -16,6 +16,7 @@ import { sendPlainPage } from "./gateway/plain-page.ts";
 import { createGateway } from "./gateway/router.ts";
 import { DirectSites, type DirectSite } from "./owners/direct-sites.ts";
 import { ownerCredentials } from "./owners/owner-credentials.ts";
+import { openDashboard } from "./dashboard/open-dashboard.ts";
 import { connectDoor } from "./panel-api/connect-door.ts";
 import { panelApiRouter } from "./panel-api/routes.ts";
 import { panelRouter } from "./panel/serve-panel.ts";
@@ -26,8 +27,9 @@ import { PushWork } from "./push/push-work.ts";
 /**
  * The Express app, composed from its parts (docs/architecture.md, "The server"). Order matters:
  *   1. the hosting gateway: any Host under the sites domain is a site and never reaches the routes below;
- *   2. Hoist's routes (descriptor, lifecycle, webhooks — Connect and direct —, panel, panel API),
- *      ahead of ACE's own (addon/ace.ts, openAddon);
+ *   2. Hoist's routes (descriptor, lifecycle, webhooks — Connect and direct —, panel, panel API,
+ *      and, with an OAuth consumer configured, sign-in and the dashboard), ahead of ACE's own
+ *      (addon/ace.ts, openAddon);
  *   3. ACE's own routes (shadowed, or on paths nothing uses);
  *   4. a plain 404 for anything else, and the error handler.
  */
@@ -76,7 +78,8 @@ export async function createHoistApp(deps: {
   const records = new DeployRecords(clients.db, config.tables.deploys);
   const sites = new Sites(clients.db, config.tables.sites);
   const bitbucket = new BitbucketClient(logger, { stallMs: options.fetchStallMs ?? 30_000 });
-  const direct = new DirectSites(deps.directSites);
+  const dashboard = await openDashboard({ config, clients, bitbucket, logger, webDir: options.webDir });
+  const direct = new DirectSites(deps.directSites, dashboard?.connected);
   const pushWork = new PushWork();
   const schedule = (task: () => Promise<void>) => pushWork.schedule(task);
   const { addon, routes } = await openAddon(app, { config, dynamo: clients.dynamo, embedded: deps.embedded, logger });
@@ -90,6 +93,7 @@ export async function createHoistApp(deps: {
   routes.use(directWebhookRouter({ ...pipeline, direct, logger, schedule }));
   routes.use(panelRouter({ addon, config, installations, logger, webDir: options.webDir }));
   routes.use(panelApiRouter({ ...pipeline, config, clients, logger }, connectDoor({ addon, installations, sites })));
+  dashboard?.mount(routes, { panel: { ...pipeline, config, clients, logger }, direct, credentials });
 
   app.use((req: Request, res: Response) => sendPlainPage(res, { status: 404, title: "Not found", message: "There is nothing here." }, randomUUID(), req.method === "HEAD"));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

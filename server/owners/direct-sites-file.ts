@@ -77,7 +77,7 @@ export function parseDirectSites(text: string, path: string): DirectSite[] {
     if (sites.some((s) => s.siteId === id)) throw new ConfigError(`${where}: entry ${index}${name} repeats site ${id} — list each site once.`);
     const owner = directOwnerKey(e.site);
     const credentials: RepositoryAccessToken = { kind: "repository-token", owner, accessToken: e.accessToken, baseUrl: e.baseUrl, baseApiUrl: e.apiUrl };
-    const site: DirectSite = { ref: e.site, siteId: id, owner, webhookSecret: e.webhookSecret, credentials, branches: e.branches };
+    const site: DirectSite = { ref: e.site, siteId: id, owner, webhookSecret: e.webhookSecret, credentials, branches: e.branches, source: "file" };
     redactWhenSerialised(credentials, { kind: credentials.kind, owner, baseUrl: e.baseUrl, baseApiUrl: e.apiUrl });
     redactWhenSerialised(site, { siteId: id, owner, branches: e.branches });
     sites.push(site);

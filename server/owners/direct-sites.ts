@@ -1,6 +1,6 @@
-import { siteId, type SiteRef } from "../../core/site.ts";
+import { parseSiteId, siteId, type SiteRef } from "../../core/site.ts";
 import { branchOptedIn } from "../../core/site-settings.ts";
-import type { RepositoryAccessToken } from "../bitbucket/client.ts";
+import type { BitbucketCredentials } from "../bitbucket/client.ts";
 
 /**
  * Direct mode's sites (docs/architecture.md, "Owners"): repositories deployed by a plain
@@ -14,7 +14,9 @@ export type DirectSite = {
   /** Owner key on deploy records and site stages: never equal to a Connect clientKey. */
   owner: string;
   webhookSecret: string;
-  credentials: RepositoryAccessToken;
+  credentials: BitbucketCredentials;
+  /** Where the site comes from: the operator's sites file, or a connection made on the dashboard. */
+  source: "file" | "dashboard";
   /** Operator allow-list of branch patterns (hoist.json syntax); absent = whatever hoist.json deploys. */
   branches?: string[];
 };
@@ -29,32 +31,41 @@ export function isDirectOwner(owner: string): boolean {
   return owner.startsWith(DIRECT_OWNER_PREFIX);
 }
 
-/** The configured direct sites, looked up by route (workspace/repo) or by owner key. */
+/** Sites connected on the dashboard (dashboard/connected-sites.ts), seen as direct sites. */
+export interface ConnectedSiteSource {
+  find(ref: SiteRef): Promise<DirectSite | undefined>;
+}
+
+/**
+ * The direct sites, looked up by route (workspace/repo) or by owner key: the operator's sites file
+ * first (read once at start), then the repositories connected on the dashboard.
+ */
 export class DirectSites {
   private readonly byId = new Map<string, DirectSite>();
-  private readonly byOwner = new Map<string, DirectSite>();
 
-  constructor(sites: readonly DirectSite[] = []) {
-    for (const site of sites) {
-      this.byId.set(site.siteId, site);
-      this.byOwner.set(site.owner, site);
-    }
+  constructor(
+    sites: readonly DirectSite[] = [],
+    private readonly connected?: ConnectedSiteSource,
+  ) {
+    for (const site of sites) this.byId.set(site.siteId, site);
   }
 
-  get size(): number {
-    return this.byId.size;
-  }
-
-  has(siteId: string): boolean {
+  /** True when the operator's file lists the site (it cannot be connected on the dashboard). */
+  inFile(siteId: string): boolean {
     return this.byId.has(siteId);
   }
 
-  find(ref: SiteRef): DirectSite | undefined {
-    return this.byId.get(`${ref.workspace}/${ref.repo}`);
+  async has(siteId: string): Promise<boolean> {
+    return (await this.find(parseSiteId(siteId))) !== undefined;
   }
 
-  credentialsOf(owner: string): RepositoryAccessToken | undefined {
-    return this.byOwner.get(owner)?.credentials;
+  async find(ref: SiteRef): Promise<DirectSite | undefined> {
+    return this.byId.get(siteId(ref)) ?? (await this.connected?.find(ref));
+  }
+
+  async credentialsOf(owner: string): Promise<BitbucketCredentials | undefined> {
+    if (!isDirectOwner(owner)) return undefined;
+    return (await this.find(parseSiteId(owner.slice(DIRECT_OWNER_PREFIX.length))))?.credentials;
   }
 }
 

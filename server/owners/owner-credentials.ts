@@ -19,7 +19,7 @@ export interface OwnerCredentials {
 
 export function ownerCredentials(installations: Installations, direct: DirectSites): OwnerCredentials {
   return {
-    forDeploy: async (owner) => (isDirectOwner(owner) ? direct.credentialsOf(owner) : installations.getActive(owner)),
+    forDeploy: (owner) => (isDirectOwner(owner) ? direct.credentialsOf(owner) : installations.getActive(owner)),
     forStatus: async (owner) => {
       if (isDirectOwner(owner)) return direct.credentialsOf(owner);
       const inst = await installations.get(owner);

@@ -8,7 +8,10 @@ import { join } from "node:path";
  * attribute or the tag). The built file is read once and kept.
  */
 
-export type PanelContext = { workspace: string; repo: string; view: "panel" | "page"; mainBranch?: string; allDeploysUrl?: string; hostBaseUrl?: string };
+export type PanelContext =
+  | { workspace: string; repo: string; view: "panel" | "page"; mainBranch?: string; allDeploysUrl?: string; hostBaseUrl?: string }
+  /** The dashboard: top-level, signed in with Bitbucket; no token in the page. */
+  | { view: "dashboard" };
 
 export function escapeAttribute(value: string): string {
   return value.replace(/&/g, "&amp;").replace(/'/g, "&#39;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -16,7 +19,7 @@ export function escapeAttribute(value: string): string {
 
 export function injectPanelTags(html: string, token: string, context: PanelContext): string {
   const tags =
-    `\n    <meta name="hoist-token" content="${escapeAttribute(token)}">` +
+    (token ? `\n    <meta name="hoist-token" content="${escapeAttribute(token)}">` : "") +
     `\n    <meta name="hoist-context" content='${escapeAttribute(JSON.stringify(context))}'>`;
   const at = html.search(/<head[^>]*>/i);
   if (at < 0) throw new Error("dist/web/index.html has no <head>");

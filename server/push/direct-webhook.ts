@@ -28,7 +28,7 @@ export function directWebhookRouter(deps: PushPipelineDeps & { direct: DirectSit
     if (!body) return;
     const ws = SlugSchema.safeParse(req.params.workspace);
     const rp = SlugSchema.safeParse(req.params.repo);
-    const site = ws.success && rp.success ? deps.direct.find({ workspace: ws.data, repo: rp.data }) : undefined;
+    const site = ws.success && rp.success ? await deps.direct.find({ workspace: ws.data, repo: rp.data }) : undefined;
     // An address with no site answers exactly as a wrong signature: nobody can list the configured sites.
     const signature = checkHubSignature(body, headerOf(req, "x-hub-signature"), site?.webhookSecret);
     if (!signature.ok || !site) {

@@ -40,7 +40,7 @@ export type PushHandlerDeps = PushPipelineDeps & {
    * Sites the operator configured for direct mode: Connect pushes for them are skipped, so who
    * owns such a site never depends on which of the two webhooks arrived first.
    */
-  isDirectSite?: (siteId: string) => boolean;
+  isDirectSite?: (siteId: string) => Promise<boolean>;
 };
 
 export async function handlePush(deps: PushHandlerDeps, ctx: PushContext): Promise<void> {
@@ -51,7 +51,7 @@ export async function handlePush(deps: PushHandlerDeps, ctx: PushContext): Promi
   if (!ref || !inOwnWorkspace(inst, ref, ctx.payload)) {
     return log.warn("push ignored: the repository is not in the installation's own workspace");
   }
-  if (deps.isDirectSite?.(siteIdOf(ref))) {
+  if (await deps.isDirectSite?.(siteIdOf(ref))) {
     return log.info({ siteId: siteIdOf(ref) }, "push ignored: this repository deploys in direct mode (HOIST_DIRECT_SITES_FILE), not through the Connect app");
   }
   await handleAuthorisedPush(deps, ctx, { owner: ctx.clientKey, credentials: inst });

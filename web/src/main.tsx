@@ -3,7 +3,7 @@ import { createRoot } from "react-dom/client";
 import { ApiClient, type FetchLike } from "./api/client.ts";
 import { App } from "./App.tsx";
 import { allowedHostOrigin, loadConnectJs, resizeIframeToContent } from "./bootstrap/connect.ts";
-import { ContextError, type PanelContext, readPanelContext } from "./bootstrap/context.ts";
+import { ContextError, isDashboard, type PanelContext, readPanelContext } from "./bootstrap/context.ts";
 import "./styles.css";
 
 const LOCAL_HOST = /^(localhost|127\.0\.0\.1|\[::1\])$/;
@@ -26,6 +26,16 @@ async function start() {
   const root = document.getElementById("root");
   if (!root) return;
   const params = new URLSearchParams(window.location.search);
+  if (isDashboard(document)) {
+    const { Dashboard } = await import("./dashboard/Dashboard.tsx");
+    const { DashboardClient } = await import("./dashboard/dashboard-client.ts");
+    createRoot(root).render(
+      <StrictMode>
+        <Dashboard client={new DashboardClient()} />
+      </StrictMode>,
+    );
+    return;
+  }
   let context: PanelContext;
   try {
     context = readPanelContext(document, window.location.search);

@@ -11,6 +11,10 @@ import type {
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 export type ApiClientOptions = {
+  /** "/api" in the Connect iframe (JWT session token), "/dashboard/api" on the dashboard (its session cookie + CSRF token). */
+  basePath?: "/api" | "/dashboard/api";
+  /** The dashboard's CSRF token, sent on every call that changes something. */
+  csrf?: string;
   workspace: string;
   repo: string;
   /** Initial session token from the page; replaced by each response's `X-acpt`. */
@@ -28,11 +32,15 @@ export class ApiClient {
   private token: string | undefined;
   private readonly fetchFn: FetchLike;
   private readonly siteBase: string;
+  private readonly csrf: string | undefined;
+  private readonly credentials: RequestCredentials;
 
   constructor(opts: ApiClientOptions) {
     this.token = opts.token;
     this.fetchFn = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.siteBase = `/api/sites/${encodeURIComponent(opts.workspace)}/${encodeURIComponent(opts.repo)}`;
+    this.csrf = opts.csrf;
+    this.credentials = opts.basePath === "/dashboard/api" ? "same-origin" : "omit";
+    this.siteBase = `${opts.basePath ?? "/api"}/sites/${encodeURIComponent(opts.workspace)}/${encodeURIComponent(opts.repo)}`;
   }
 
   get currentToken(): string | undefined {
@@ -68,13 +76,14 @@ export class ApiClient {
     const headers: Record<string, string> = { Accept: "application/json" };
     if (this.token) headers.Authorization = `JWT ${this.token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (this.csrf && method !== "GET") headers["X-CSRF-Token"] = this.csrf;
     let res: Response;
     try {
       res = await this.fetchFn(`${this.siteBase}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        credentials: "omit",
+        credentials: this.credentials,
       });
     } catch (cause) {
       const detail = cause instanceof Error && cause.message ? ` (${cause.message})` : "";

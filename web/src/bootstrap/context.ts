@@ -35,6 +35,15 @@ function str(value: unknown): string | undefined {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
 }
 
+/** True when the server rendered the dashboard (top-level, signed in with Bitbucket), not a Connect panel. */
+export function isDashboard(doc: Document): boolean {
+  try {
+    return (JSON.parse(meta(doc, "hoist-context") ?? "{}") as { view?: unknown }).view === "dashboard";
+  } catch {
+    return false;
+  }
+}
+
 export function readPanelContext(doc: Document, search: string): PanelContext {
   const params = new URLSearchParams(search);
   let injected: Record<string, unknown> = {};
