@@ -9,6 +9,9 @@ const repoBody = z.object({ workspace: z.string(), slug: z.string() });
 const installBody = z.object({ descriptorUrl: z.url(), workspace: z.string() });
 const repoTokenBody = z.object({ scopes: z.array(z.enum(["repository", "repository:write"])).min(1).optional() });
 const repoWebhookBody = z.object({ url: z.url(), secret: z.string().min(1).max(1024).optional(), events: z.array(z.string()).min(1).optional() });
+const userBody = z.object({ nickname: z.string(), displayName: z.string().min(1).max(255).optional() });
+const permissionBody = z.object({ permission: z.enum(["read", "write", "admin", "none"]) });
+const consumerBody = z.object({ name: z.string().optional(), callbackUrl: z.string(), scopes: z.array(z.string()).optional() });
 
 type Handler = (req: Request, res: Response) => Promise<unknown> | unknown;
 
@@ -41,6 +44,26 @@ export function adminRouter(core: SandboxCore): Router {
   router.post("/repos/:ws/:repo/webhooks", route((req, res) => {
     const body = repoWebhookBody.parse(req.body);
     res.status(201).json(core.addRepoWebhook(param(req, "ws"), param(req, "repo"), body));
+  }));
+
+  router.get("/repos/:ws/:repo/webhooks", route((req, res) => res.json(core.repoWebhooks(param(req, "ws"), param(req, "repo")))));
+  router.put("/repos/:ws/:repo/permissions/:nickname", route((req, res) => {
+    const body = permissionBody.parse(req.body);
+    core.setRepoPermission(param(req, "ws"), param(req, "repo"), param(req, "nickname"), body.permission);
+    res.json({ workspace: param(req, "ws"), repo: param(req, "repo"), nickname: param(req, "nickname"), permission: body.permission });
+  }));
+
+  router.get("/users", (_req, res) => res.json(core.users()));
+  router.post("/users", route((req, res) => {
+    const body = userBody.parse(req.body);
+    res.status(201).json(core.createUser(body.nickname, body.displayName));
+  }));
+  router.delete("/users/:nickname/grants", route((req, res) => {
+    core.revokeUserGrants(param(req, "nickname"));
+    res.status(204).end();
+  }));
+  router.post("/oauth-consumers", route((req, res) => {
+    res.status(201).json(core.createOAuthConsumer(consumerBody.parse(req.body)));
   }));
 
   router.get("/installations", (_req, res) => res.json(core.installations()));

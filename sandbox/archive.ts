@@ -3,18 +3,14 @@ import { once } from "node:events";
 import type { Readable } from "node:stream";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
-import { apiError, checkBearer } from "./bearer-auth.ts";
+import { apiError, type BearerDeps, checkBearer } from "./bearer-auth.ts";
 import type { Faults } from "./faults.ts";
 import { resolveCommit } from "./git.ts";
 import { gitDirOf } from "./repos.ts";
-import type { SandboxState } from "./state.ts";
 import { Throttle } from "./throttle.ts";
-import type { AccessTokens } from "./tokens.ts";
 import { param } from "./route-params.ts";
 
-export interface ArchiveDeps {
-  state: SandboxState;
-  tokens: AccessTokens;
+export interface ArchiveDeps extends BearerDeps {
   faults: () => Faults;
   archiveFailure: () => number | undefined;
   log: Logger;
@@ -29,7 +25,7 @@ export function archiveRouter(deps: ArchiveDeps): Router {
   const router = express.Router();
   router.get(/^\/([^/]+)\/([^/]+)\/get\/(.+)\.tar\.gz$/, async (req: Request, res: Response) => {
     const [ws, slug, spec] = [param(req, 0), param(req, 1), param(req, 2)];
-    if (!checkBearer(deps.tokens, deps.state, req, res, ws, slug)) return;
+    if (!checkBearer(deps, req, res, ws, slug)) return;
     const repo = deps.state.repo(ws, slug);
     const gitDir = repo && gitDirOf(deps.state.dataDir, repo);
     const commit = gitDir && (await resolveCommit(gitDir, spec));

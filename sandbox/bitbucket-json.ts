@@ -1,5 +1,7 @@
 import type { CommitInfo } from "./git.ts";
+import type { RepoWebhook } from "./repo-webhooks.ts";
 import type { BuildStatus, Repo, User, Workspace } from "./state.ts";
+import type { RepoPermission } from "./users.ts";
 
 /** JSON shapes of Bitbucket Cloud's 2.0 API, trimmed to what add-ons read. */
 
@@ -12,8 +14,17 @@ export function userJson(origin: string, user: User) {
     account_id: user.accountId,
     display_name: user.displayName,
     nickname: user.nickname,
-    links: { self: href(`${origin}/2.0/users/${encodeURIComponent(user.uuid)}`), html: href(`${origin}/`) },
+    links: {
+      self: href(`${origin}/2.0/users/${encodeURIComponent(user.uuid)}`),
+      html: href(`${origin}/`),
+      avatar: href(avatarUrl(origin, user)),
+    },
   };
+}
+
+/** Served by avatar.ts, so a dashboard's <img> shows something. */
+export function avatarUrl(origin: string, user: Pick<User, "nickname">): string {
+  return `${origin}/account/${encodeURIComponent(user.nickname)}/avatar.svg`;
 }
 
 export function workspaceJson(origin: string, ws: Workspace) {
@@ -47,6 +58,43 @@ export function repositoryJson(origin: string, repo: Repo, ws: Workspace) {
       html: href(`${origin}/${fullName}`),
       clone: [{ name: "https", href: `${origin}/${fullName}.git` }],
     },
+  };
+}
+
+/** The short repository object Bitbucket nests in permissions and webhook subscriptions. */
+export function repositorySummaryJson(origin: string, repo: Repo) {
+  const fullName = `${repo.workspace}/${repo.slug}`;
+  return {
+    type: "repository",
+    full_name: fullName,
+    name: repo.name,
+    uuid: repo.uuid,
+    links: { self: href(`${origin}/2.0/repositories/${fullName}`), html: href(`${origin}/${fullName}`) },
+  };
+}
+
+export function repositoryPermissionJson(origin: string, user: User, repo: Repo, permission: RepoPermission) {
+  return { type: "repository_permission", permission, user: userJson(origin, user), repository: repositorySummaryJson(origin, repo) };
+}
+
+export function workspaceAccessJson(origin: string, ws: Workspace, administrator: boolean) {
+  return { type: "workspace_access", administrator, workspace: workspaceJson(origin, ws) };
+}
+
+/** A webhook subscription; the secret itself is never shown, only whether there is one. */
+export function webhookJson(origin: string, repo: Repo, hook: RepoWebhook) {
+  return {
+    type: "webhook_subscription",
+    uuid: hook.uuid,
+    url: hook.url,
+    description: hook.description ?? "",
+    subject_type: "repository",
+    subject: repositorySummaryJson(origin, repo),
+    active: hook.active !== false,
+    events: hook.events,
+    created_at: hook.createdAt,
+    secret_set: Boolean(hook.secret),
+    links: { self: href(`${origin}/2.0/repositories/${repo.workspace}/${repo.slug}/hooks/${encodeURIComponent(hook.uuid)}`) },
   };
 }
 

@@ -4,12 +4,15 @@ import { installAddon, uninstallAddon } from "./connect-install.ts";
 import { NotFoundError } from "./errors.ts";
 import { type Faults, type FaultsInput, faultsSchema, noFaults } from "./faults.ts";
 import { resolveCommit } from "./git.ts";
+import { type ConsumerInput, createOAuthConsumer } from "./oauth-consumers.ts";
+import { UserGrants } from "./oauth-grants.ts";
 import { createRepoAccessToken, type RepoTokenScope } from "./repo-access-tokens.ts";
-import { addRepoWebhook } from "./repo-webhooks.ts";
+import { addRepoWebhook, type RepoWebhookSummary, repoWebhooksOf, summariseWebhook } from "./repo-webhooks.ts";
 import { createRepo, createWorkspace, gitDirOf } from "./repos.ts";
-import type { BuildStatus, Installation, SandboxState } from "./state.ts";
+import type { BuildStatus, Installation, SandboxState, User } from "./state.ts";
 import { listStatuses } from "./statuses.ts";
 import { AccessTokens } from "./tokens.ts";
+import { createUser, findUser, listUsers, type RepoPermission, setRepoPermission } from "./users.ts";
 import { WebhookDispatcher } from "./webhooks.ts";
 
 /** What callers may see of an installation: never its shared secret. */
@@ -37,6 +40,7 @@ export function summarise(i: Installation): InstallationSummary {
  */
 export class SandboxCore {
   readonly tokens = new AccessTokens();
+  readonly grants: UserGrants;
   readonly webhooks: WebhookDispatcher;
   private currentFaults: Faults = noFaults();
 
@@ -47,6 +51,7 @@ export class SandboxCore {
     readonly tokenTtlSeconds: number,
   ) {
     this.webhooks = new WebhookDispatcher({ state, faults: () => this.currentFaults, log });
+    this.grants = new UserGrants(state, () => this.tokenTtlSeconds);
   }
 
   get faults(): Faults {
@@ -94,6 +99,37 @@ export class SandboxCore {
   addRepoWebhook(workspace: string, slug: string, hook: { url: string; secret?: string; events?: string[] }): { uuid: string; url: string; events: string[] } {
     const { uuid, url, events } = addRepoWebhook(this.state, workspace, slug, hook);
     return { uuid, url, events };
+  }
+
+  /** A repository's webhooks, secrets left out. */
+  repoWebhooks(workspace: string, slug: string): RepoWebhookSummary[] {
+    if (!this.state.repo(workspace, slug)) throw new NotFoundError("repo.not_found", `no repository ${workspace}/${slug}`);
+    return repoWebhooksOf(this.state, workspace, slug).map(summariseWebhook);
+  }
+
+  createUser(nickname: string, displayName?: string): User {
+    return createUser(this.state, nickname, displayName);
+  }
+
+  users(): User[] {
+    return listUsers(this.state);
+  }
+
+  setRepoPermission(workspace: string, slug: string, nickname: string, permission: RepoPermission | "none"): void {
+    setRepoPermission(this.state, workspace, slug, nickname, permission);
+    this.log.info({ repo: `${workspace}/${slug}`, nickname, permission }, "repository permission set");
+  }
+
+  /** An OAuth consumer (Workspace settings → OAuth consumers); the same name, callback URL and scopes give the same one. */
+  createOAuthConsumer(opts: ConsumerInput): { key: string; secret: string } {
+    return createOAuthConsumer(this.state, opts);
+  }
+
+  /** Revokes every OAuth code, access token and refresh token of a user, as revoking the app's access does. */
+  revokeUserGrants(nickname: string): void {
+    if (!findUser(this.state, nickname)) throw new NotFoundError("user.not_found", `no user "${nickname}"`);
+    this.grants.revokeUser(nickname);
+    this.log.info({ nickname }, "user grants revoked");
   }
 
   findInstallation(workspace: string, addonKey: string): Installation {

@@ -2,6 +2,9 @@ import * as jwt from "atlassian-jwt";
 import express, { type Request, type Response, type Router } from "express";
 import { z } from "zod";
 import { queryStringHash } from "./connect-jwt.ts";
+import { CODE_GRANT_TYPES, type CodeGrantType, userTokenGrant } from "./oauth-code-grant.ts";
+import { OAuthError } from "./oauth-error.ts";
+import type { UserGrants } from "./oauth-grants.ts";
 import type { Installation, SandboxState } from "./state.ts";
 import type { AccessTokens } from "./tokens.ts";
 
@@ -13,47 +16,51 @@ const IAT_LEEWAY_SECONDS = 60;
 export interface OAuthDeps {
   state: SandboxState;
   tokens: AccessTokens;
+  grants: UserGrants;
   tokenTtlSeconds: () => number;
-}
-
-/** An OAuth error as Bitbucket answers it: `{error, error_description}`. */
-class OAuthError extends Error {
-  constructor(readonly status: 400 | 401, readonly error: string, description: string) {
-    super(description);
-  }
 }
 
 const formSchema = z.object({ grant_type: z.string() });
 
 /**
- * `POST /site/oauth2/access_token` with `grant_type=urn:bitbucket:oauth2:jwt`:
- * a Connect add-on trades a JWT signed with its installation's shared secret for
- * a short-lived bearer token scoped to that installation's workspace.
+ * `POST /site/oauth2/access_token`. With `grant_type=urn:bitbucket:oauth2:jwt` a Connect add-on
+ * trades a JWT signed with its installation's shared secret for a short-lived bearer token
+ * scoped to that installation's workspace; with `authorization_code` or `refresh_token` an OAuth
+ * consumer gets a user's tokens (see oauth-code-grant.ts).
  */
 export function oauthRouter(deps: OAuthDeps): Router {
   const router = express.Router();
   router.post(TOKEN_PATH, express.urlencoded({ extended: false, limit: "256kb" }), (req: Request, res: Response) => {
     try {
-      const installation = authenticate(deps, req);
-      const ttl = deps.tokenTtlSeconds();
-      const scopes = installation.descriptor.scopes;
-      const grant = { clientKey: installation.clientKey, workspace: installation.workspace, scopes };
-      const accessToken = deps.tokens.issue(grant, ttl);
+      const form = formSchema.safeParse(req.body ?? {});
+      if (!form.success) throw new OAuthError(400, "invalid_request", "grant_type is required");
+      const grantType = form.data.grant_type;
+      const body = CODE_GRANT_TYPES.includes(grantType as CodeGrantType) ? userTokenGrant(deps, req, grantType as CodeGrantType) : jwtGrant(deps, req, grantType);
       res.set("cache-control", "no-store");
-      res.json({ access_token: accessToken, scopes: scopes.join(" "), expires_in: ttl, token_type: "bearer" });
+      res.json(body);
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
+      if (err.status === 401 && err.error === "invalid_client" && /^Basic /i.test(req.get("authorization") ?? "")) {
+        res.set("www-authenticate", 'Basic realm="Bitbucket"');
+      }
       res.status(err.status).json({ error: err.error, error_description: err.message });
     }
   });
   return router;
 }
 
-function authenticate(deps: OAuthDeps, req: Request): Installation {
-  const form = formSchema.safeParse(req.body ?? {});
-  if (!form.success) throw new OAuthError(400, "invalid_request", "grant_type is required");
-  if (form.data.grant_type !== GRANT_TYPE) {
-    throw new OAuthError(400, "unsupported_grant_type", `grant_type must be ${GRANT_TYPE}`);
+function jwtGrant(deps: OAuthDeps, req: Request, grantType: string) {
+  const installation = authenticate(deps, req, grantType);
+  const ttl = deps.tokenTtlSeconds();
+  const scopes = installation.descriptor.scopes;
+  const grant = { clientKey: installation.clientKey, workspace: installation.workspace, scopes };
+  const accessToken = deps.tokens.issue(grant, ttl);
+  return { access_token: accessToken, scopes: scopes.join(" "), expires_in: ttl, token_type: "bearer" };
+}
+
+function authenticate(deps: OAuthDeps, req: Request, grantType: string): Installation {
+  if (grantType !== GRANT_TYPE) {
+    throw new OAuthError(400, "unsupported_grant_type", `grant_type must be ${GRANT_TYPE}, authorization_code or refresh_token`);
   }
   const header = req.get("authorization") ?? "";
   const match = /^JWT ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(header);

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { NotFoundError } from "./errors.ts";
-import type { SandboxState } from "./state.ts";
+import { own, type SandboxState } from "./state.ts";
 
 /**
  * Plain repository webhooks (Repository settings → Webhooks), the kind that works without
@@ -18,9 +18,31 @@ export interface RepoWebhook {
   secret?: string;
   events: string[];
   createdAt: string;
+  description?: string;
+  /** Absent means active; an inactive hook gets no deliveries. */
+  active?: boolean;
 }
 
-export function addRepoWebhook(state: SandboxState, workspace: string, repo: string, hook: { url: string; secret?: string; events?: string[] }): RepoWebhook {
+/** What callers may see of a hook: never its secret. */
+export interface RepoWebhookSummary {
+  uuid: string;
+  url: string;
+  description: string;
+  active: boolean;
+  events: string[];
+  secretSet: boolean;
+  createdAt: string;
+}
+
+export interface RepoWebhookInput {
+  url: string;
+  secret?: string;
+  events?: string[];
+  description?: string;
+  active?: boolean;
+}
+
+export function addRepoWebhook(state: SandboxState, workspace: string, repo: string, hook: RepoWebhookInput): RepoWebhook {
   if (!state.repo(workspace, repo)) throw new NotFoundError("repo.not_found", `no repository ${workspace}/${repo}`);
   const created: RepoWebhook = {
     uuid: `{${randomUUID()}}`,
@@ -30,6 +52,8 @@ export function addRepoWebhook(state: SandboxState, workspace: string, repo: str
     secret: hook.secret,
     events: hook.events ?? ["repo:push"],
     createdAt: new Date().toISOString(),
+    description: hook.description,
+    active: hook.active,
   };
   state.data.repoWebhooks ??= {};
   state.data.repoWebhooks[created.uuid] = created;
@@ -37,8 +61,53 @@ export function addRepoWebhook(state: SandboxState, workspace: string, repo: str
   return created;
 }
 
+/** Changes what `patch` names; `secret: null` removes the secret, an absent secret keeps it. */
+export function updateRepoWebhook(state: SandboxState, hook: RepoWebhook, patch: Partial<Omit<RepoWebhookInput, "secret">> & { secret?: string | null }): RepoWebhook {
+  const { secret, ...rest } = patch;
+  const updated: RepoWebhook = { ...hook, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+  if (secret === null) delete updated.secret;
+  else if (secret !== undefined) updated.secret = secret;
+  state.data.repoWebhooks ??= {};
+  state.data.repoWebhooks[hook.uuid] = updated;
+  state.save();
+  return updated;
+}
+
+export function deleteRepoWebhook(state: SandboxState, hook: RepoWebhook): void {
+  delete state.data.repoWebhooks?.[hook.uuid];
+  state.save();
+}
+
+/** A repository's hooks, oldest first. */
+export function repoWebhooksOf(state: SandboxState, workspace: string, repo: string): RepoWebhook[] {
+  return Object.values(state.data.repoWebhooks ?? {})
+    .filter((h) => h.workspace === workspace && h.repo === repo)
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+/** The hook `uid` names on ws/repo: Bitbucket takes the UUID with or without its braces. */
+export function findRepoWebhook(state: SandboxState, workspace: string, repo: string, uid: string): RepoWebhook | undefined {
+  const bare = uid.trim().replace(/^\{|\}$/g, "").toLowerCase();
+  const hook = own(state.data.repoWebhooks, `{${bare}}`);
+  return hook && hook.workspace === workspace && hook.repo === repo ? hook : undefined;
+}
+
+export function summariseWebhook(hook: RepoWebhook): RepoWebhookSummary {
+  return {
+    uuid: hook.uuid,
+    url: hook.url,
+    description: hook.description ?? "",
+    active: hook.active !== false,
+    events: [...hook.events],
+    secretSet: Boolean(hook.secret),
+    createdAt: hook.createdAt,
+  };
+}
+
 export function repoWebhooksFor(state: SandboxState, fullName: string, event: string): RepoWebhook[] {
-  return Object.values(state.data.repoWebhooks ?? {}).filter((h) => `${h.workspace}/${h.repo}` === fullName && (h.events.includes(event) || h.events.includes("*")));
+  return Object.values(state.data.repoWebhooks ?? {}).filter(
+    (h) => `${h.workspace}/${h.repo}` === fullName && h.active !== false && (h.events.includes(event) || h.events.includes("*")),
+  );
 }
 
 /** The headers only repository webhooks carry; the signature covers the exact bytes sent. */

@@ -4,18 +4,28 @@ import express from "express";
 import { type Logger, pino } from "pino";
 import { adminRouter } from "./admin.ts";
 import { archiveRouter } from "./archive.ts";
+import { avatarRouter } from "./avatar.ts";
+import { refuseQueryTokens } from "./bearer-auth.ts";
 import { connectJsRouter } from "./connect-js.ts";
 import { type InstallationSummary, SandboxCore } from "./core.ts";
 import { errorHandler } from "./error-handler.ts";
 import type { Faults, FaultsInput } from "./faults.ts";
 import { gitRouter } from "./git-routes.ts";
+import { hooksRouter } from "./hooks-api.ts";
 import { oauthRouter } from "./oauth.ts";
+import { authorizeRouter } from "./oauth-authorize.ts";
 import type { RepoTokenScope } from "./repo-access-tokens.ts";
 import { repoPageRouter } from "./repo-page.ts";
-import type { BuildStatus, Workspace } from "./state.ts";
+import type { RepoWebhookSummary } from "./repo-webhooks.ts";
+import type { BuildStatus, User, Workspace } from "./state.ts";
 import { SandboxState } from "./state.ts";
 import { statusesRouter } from "./statuses.ts";
+import { userApiRouter } from "./user-api.ts";
+import type { RepoPermission } from "./users.ts";
 import type { DeliveryRecord } from "./webhooks.ts";
+import { workspaceReposRouter } from "./workspace-repos.ts";
+
+export type { RepoPermission, RepoWebhookSummary, User };
 
 export interface SandboxOptions {
   dataDir: string;
@@ -37,6 +47,21 @@ export interface Sandbox {
   createRepoAccessToken(workspace: string, repo: string, scopes?: RepoTokenScope[]): string;
   /** Direct mode: a plain repository webhook, signed with X-Hub-Signature when given a secret. */
   addRepoWebhook(workspace: string, repo: string, hook: { url: string; secret?: string; events?: string[] }): { uuid: string; url: string; events: string[] };
+  /** The repository's webhooks (added here or over `/2.0/…/hooks`), without their secrets. */
+  repoWebhooks(workspace: string, repo: string): RepoWebhookSummary[];
+  /** A user (idempotent by nickname). Only the default user, "sandbox-user", has access to anything until granted. */
+  createUser(nickname: string, displayName?: string): User;
+  /** Every user, the default user ("sandbox-user", admin of every repository) first. */
+  users(): User[];
+  /** Grants a user read/write/admin on one repository; "none" takes it away. Not for the default user. */
+  setRepoPermission(workspace: string, repo: string, nickname: string, permission: RepoPermission | "none"): void;
+  /**
+   * An OAuth consumer for the authorization-code flow; scopes default to account, repository,
+   * repository:write, repository:admin, webhook. The same name, callback URL and scopes return the same consumer.
+   */
+  createOAuthConsumer(opts: { name?: string; callbackUrl: string; scopes?: string[] }): { key: string; secret: string };
+  /** Revokes every OAuth code, access token and refresh token the user has granted (a revoked grant). */
+  revokeUserGrants(nickname: string): void;
   installAddon(descriptorUrl: string, opts: { workspace: string }): Promise<InstallationSummary>;
   uninstallAddon(addonKey: string, opts: { workspace: string }): Promise<void>;
   installations(): InstallationSummary[];
@@ -69,17 +94,31 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 function buildApp(core: SandboxCore) {
   const app = express();
   app.disable("x-powered-by");
-  const deps = { state: core.state, tokens: core.tokens, origin: core.origin, log: core.log, faults: () => core.faults, archiveFailure: () => core.archiveFailure() };
+  const deps = {
+    state: core.state,
+    tokens: core.tokens,
+    grants: core.grants,
+    origin: core.origin,
+    log: core.log,
+    faults: () => core.faults,
+    archiveFailure: () => core.archiveFailure(),
+  };
   app.use("/_sandbox", adminRouter(core));
   app.use(gitRouter({ ...deps, webhooks: core.webhooks }));
   app.use(oauthRouter({ ...deps, tokenTtlSeconds: () => core.tokenTtlSeconds }));
+  app.use(authorizeRouter(deps));
   app.use("/2.0", (_req, res, next) => {
     const status = core.faults.api.failStatus;
     if (!status) return next();
     res.status(status).json({ type: "error", error: { message: "API fault switched on" } });
   });
+  app.use("/2.0", refuseQueryTokens);
+  app.use(userApiRouter(deps));
+  app.use(workspaceReposRouter(deps));
+  app.use(hooksRouter(deps));
   app.use(statusesRouter(deps));
   app.use(archiveRouter(deps));
+  app.use(avatarRouter(deps));
   app.use(connectJsRouter());
   app.use(repoPageRouter(deps));
   app.get("/favicon.ico", (_req, res) => void res.status(204).end()); // keeps browser consoles clean in e2e
@@ -95,6 +134,12 @@ function programmaticApi(core: SandboxCore, server: Server): Sandbox {
     createRepo: (workspace, repo) => core.createRepo(workspace, repo),
     createRepoAccessToken: (workspace, repo, scopes) => core.createRepoAccessToken(workspace, repo, scopes),
     addRepoWebhook: (workspace, repo, hook) => core.addRepoWebhook(workspace, repo, hook),
+    repoWebhooks: (workspace, repo) => core.repoWebhooks(workspace, repo),
+    createUser: (nickname, displayName) => core.createUser(nickname, displayName),
+    users: () => core.users(),
+    setRepoPermission: (workspace, repo, nickname, permission) => core.setRepoPermission(workspace, repo, nickname, permission),
+    createOAuthConsumer: (opts) => core.createOAuthConsumer(opts),
+    revokeUserGrants: (nickname) => core.revokeUserGrants(nickname),
     installAddon: (descriptorUrl, { workspace }) => core.install(descriptorUrl, workspace),
     uninstallAddon: (addonKey, { workspace }) => core.uninstall(core.findInstallation(workspace, addonKey).clientKey),
     installations: () => core.installations(),

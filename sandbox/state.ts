@@ -2,9 +2,12 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import type { Descriptor } from "./descriptor.ts";
 import { accountId, bracedUuid } from "./ids.ts";
+import { NotFoundError } from "./errors.ts";
+import type { OAuthConsumer } from "./oauth-consumers.ts";
+import type { RefreshGrant } from "./oauth-grants.ts";
 import type { RepoAccessToken } from "./repo-access-tokens.ts";
 import type { RepoWebhook } from "./repo-webhooks.ts";
-import { NotFoundError } from "./errors.ts";
+import type { RepoPermission } from "./users.ts";
 
 export interface User {
   uuid: string;
@@ -53,7 +56,16 @@ export interface BuildStatus {
 }
 
 interface Persisted {
+  /** The default user: pushes, repository pages and Connect installs act as this user; admin of every repository. */
   user: User;
+  /** Every other user, by nickname (see users.ts); they see only what they are granted. */
+  users?: Record<string, User>;
+  /** Explicit repository permissions: "ws/repo" → nickname → permission. */
+  repoPermissions?: Record<string, Record<string, RepoPermission>>;
+  /** OAuth consumers by key (secret included); see oauth-consumers.ts. */
+  oauthConsumers?: Record<string, OAuthConsumer>;
+  /** Live refresh tokens (token → grant); each is used once, see oauth-grants.ts. */
+  oauthRefreshTokens?: Record<string, RefreshGrant>;
   workspaces: Record<string, Workspace>;
   repos: Record<string, Repo>;
   installations: Record<string, Installation>;
@@ -113,4 +125,9 @@ function emptyState(): Persisted {
     nickname: "sandbox-user",
   };
   return { user, workspaces: {}, repos: {}, installations: {}, statuses: {} };
+}
+
+/** `record[key]` when `key` is the record's own (never an inherited "constructor" or "__proto__"). */
+export function own<T>(record: Record<string, T> | undefined, key: string): T | undefined {
+  return record && Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -1,17 +1,14 @@
 import express, { type Request, type Response, type Router } from "express";
 import { z } from "zod";
-import { apiError, checkBearer } from "./bearer-auth.ts";
+import { apiError, type BearerDeps, checkBearer, POST_STATUS, READ, type RepoNeed } from "./bearer-auth.ts";
 import { buildStatusJson, repositoryJson } from "./bitbucket-json.ts";
 import { git, resolveCommit } from "./git.ts";
-import type { RepoTokenScope } from "./repo-access-tokens.ts";
+import { paginate } from "./pagination.ts";
 import { gitDirOf } from "./repos.ts";
 import type { BuildStatus, Repo, SandboxState } from "./state.ts";
-import type { AccessTokens } from "./tokens.ts";
 import { param } from "./route-params.ts";
 
-export interface StatusDeps {
-  state: SandboxState;
-  tokens: AccessTokens;
+export interface StatusDeps extends BearerDeps {
   origin: string;
 }
 
@@ -36,7 +33,7 @@ export function statusesRouter(deps: StatusDeps): Router {
   // Raw file contents at a commit (Bitbucket's `src` endpoint, files only: add-ons read config files with it).
   router.get(/^\/2\.0\/repositories\/([^/]+)\/([^/]+)\/src\/([0-9a-f]{7,40})\/([A-Za-z0-9._-]{1,255})$/, async (req, res) => {
     const [ws, slug, commit, file] = [param(req, 0), param(req, 1), param(req, 2), param(req, 3)];
-    if (!checkBearer(deps.tokens, deps.state, req, res, ws, slug)) return;
+    if (!checkBearer(deps, req, res, ws, slug)) return;
     const repo = deps.state.repo(ws, slug);
     const gitDir = repo && gitDirOf(deps.state.dataDir, repo);
     const text = gitDir && (await git(gitDir, ["show", `${commit}:${file}`]).catch(() => undefined));
@@ -53,7 +50,7 @@ export function statusesRouter(deps: StatusDeps): Router {
     res.json({ type: "branch", name, target: { type: "commit", hash }, links: { html: { href: `${deps.origin}/${repo.workspace}/${repo.slug}/branch/${encodeURIComponent(name)}` } } });
   });
   router.post(`${COMMIT_PATH}/statuses/build`, express.json({ limit: "256kb" }), async (req, res) => {
-    const found = await authorisedCommit(deps, req, res, "repository:write");
+    const found = await authorisedCommit(deps, req, res, POST_STATUS);
     if (!found) return;
     const body = statusBody.safeParse(req.body);
     if (!body.success) return apiError(res, 400, z.prettifyError(body.error));
@@ -70,21 +67,21 @@ export function statusesRouter(deps: StatusDeps): Router {
     const found = await authorisedCommit(deps, req, res);
     if (!found) return;
     const all = listStatuses(deps.state, found.repo, found.commit).map((s) => buildStatusJson(deps.origin, found.repo, s));
-    res.json(page(req, all, deps.origin));
+    res.json(paginate(req, all, deps.origin));
   });
   return router;
 }
 
-function authorisedRepo(deps: StatusDeps, req: Request, res: Response, scope: RepoTokenScope = "repository"): Repo | undefined {
+function authorisedRepo(deps: StatusDeps, req: Request, res: Response, need: RepoNeed = READ): Repo | undefined {
   const [ws, slug] = [param(req, "ws"), param(req, "repo")];
-  if (!checkBearer(deps.tokens, deps.state, req, res, ws, slug, scope)) return undefined;
+  if (!checkBearer(deps, req, res, ws, slug, need)) return undefined;
   const repo = deps.state.repo(ws, slug);
   if (!repo) apiError(res, 404, `Repository ${ws}/${slug} not found`);
   return repo;
 }
 
-async function authorisedCommit(deps: StatusDeps, req: Request, res: Response, scope: RepoTokenScope = "repository") {
-  const repo = authorisedRepo(deps, req, res, scope);
+async function authorisedCommit(deps: StatusDeps, req: Request, res: Response, need: RepoNeed = READ) {
+  const repo = authorisedRepo(deps, req, res, need);
   if (!repo) return undefined;
   const commit = await resolveCommit(gitDirOf(deps.state.dataDir, repo), param(req, "commit"));
   if (!commit) return apiError(res, 404, `Commit ${param(req, "commit")} not found`);
@@ -118,18 +115,4 @@ export function putStatus(state: SandboxState, repo: Repo, commit: string, body:
 export function listStatuses(state: SandboxState, repo: Repo, commit: string): BuildStatus[] {
   const byKey = state.data.statuses[`${repo.workspace}/${repo.slug}/${commit}`] ?? {};
   return Object.values(byKey).sort((a, b) => b.updatedOn.localeCompare(a.updatedOn));
-}
-
-/** Bitbucket's paged list: `{values, pagelen, size, page, next?}`. */
-function page<T>(req: Request, all: T[], origin: string) {
-  const pagelen = Math.min(Math.max(Number(req.query.pagelen) || 10, 1), 100);
-  const pageNo = Math.max(Number(req.query.page) || 1, 1);
-  const values = all.slice((pageNo - 1) * pagelen, pageNo * pagelen);
-  const result: Record<string, unknown> = { values, pagelen, size: all.length, page: pageNo };
-  if (pageNo * pagelen < all.length) {
-    const next = new URL(req.originalUrl, origin);
-    next.searchParams.set("page", String(pageNo + 1));
-    result.next = next.href;
-  }
-  return result;
 }

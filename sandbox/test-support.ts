@@ -187,3 +187,61 @@ export async function accessToken(sandboxUrl: string, addon: FakeAddon): Promise
   if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
   return (await res.json()).access_token;
 }
+
+/** An OAuth consumer as createOAuthConsumer returns it. */
+export interface ConsumerCredentials {
+  key: string;
+  secret: string;
+}
+
+/**
+ * The browser half of the authorization-code flow, as the consent form posts it: returns the
+ * callback URL the sandbox redirected to (with `code` or `error`, and `state`).
+ */
+export async function authorize(
+  sandboxUrl: string,
+  clientId: string,
+  opts: { user?: string; decision?: "grant" | "deny"; state?: string; redirectUri?: string } = {},
+): Promise<URL> {
+  const form = new URLSearchParams({ client_id: clientId, response_type: "code", user: opts.user ?? "sandbox-user", decision: opts.decision ?? "grant" });
+  if (opts.state !== undefined) form.set("state", opts.state);
+  if (opts.redirectUri !== undefined) form.set("redirect_uri", opts.redirectUri);
+  const res = await fetch(`${sandboxUrl}/site/oauth2/authorize`, { method: "POST", body: form, redirect: "manual" });
+  if (res.status !== 302) throw new Error(`authorize answered ${res.status}: ${await res.text()}`);
+  return new URL(res.headers.get("location") ?? "");
+}
+
+/** POSTs to the token endpoint authenticating the consumer with HTTP Basic (or not at all, with `consumer` undefined). */
+export async function tokenRequest(sandboxUrl: string, consumer: ConsumerCredentials | undefined, form: Record<string, string>): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
+  if (consumer) headers.authorization = `Basic ${Buffer.from(`${consumer.key}:${consumer.secret}`).toString("base64")}`;
+  return fetch(`${sandboxUrl}/site/oauth2/access_token`, { method: "POST", headers, body: new URLSearchParams(form) });
+}
+
+export interface UserTokens {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+  token_type: string;
+  scope: string;
+  scopes: string;
+}
+
+/** Signs `user` in to `consumer`: consent, then code for tokens. */
+export async function signIn(sandboxUrl: string, consumer: ConsumerCredentials, user: string): Promise<UserTokens> {
+  const callback = await authorize(sandboxUrl, consumer.key, { user });
+  const code = callback.searchParams.get("code");
+  if (!code) throw new Error(`no code in ${callback.href}`);
+  const res = await tokenRequest(sandboxUrl, consumer, { grant_type: "authorization_code", code });
+  if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as UserTokens;
+}
+
+/** GET (or another method) against the sandbox with a Bearer token. */
+export function withBearer(sandboxUrl: string, token: string) {
+  return (path: string, init: RequestInit = {}) =>
+    fetch(`${sandboxUrl}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers },
+    });
+}
