@@ -8,7 +8,7 @@ import type { Sites, SiteStage } from "../../core/sites.ts";
 import { BitbucketError, type BitbucketClient } from "../bitbucket/client.ts";
 import { directOwnerKey, isDirectOwner, type DirectSites } from "../owners/direct-sites.ts";
 import type { OwnerCredentials } from "../owners/owner-credentials.ts";
-import { ApiFailure } from "../panel-api/api-error.ts";
+import { ApiFailure, sendApiError } from "../panel-api/api-error.ts";
 import type { PanelDoor, Scoped } from "../panel-api/routes.ts";
 import { allows, type Permission, type RepoAccess } from "./access.ts";
 import { OAuthRefused, type OAuthSettings, type UserTokens } from "./oauth.ts";
@@ -154,7 +154,11 @@ export function dashboardRouter(deps: DashboardDeps): Router {
       res.status(204).end();
     }),
   );
-  router.use(DASHBOARD_API, (err: unknown, _req: Request, _res: Response, next: NextFunction) => next(asApiFailure(err, deps.logger)));
+  router.use(DASHBOARD_API, (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const mapped = asApiFailure(err, deps.logger);
+    if (mapped instanceof ApiFailure) return sendApiError(res, mapped);
+    next(mapped);
+  });
   return router;
 }
 

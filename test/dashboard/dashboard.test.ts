@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../addon/harness.ts";
+import { requestAsHost } from "../support/http.ts";
+import { Browser, startDashStack, type DashStack } from "./harness.ts";
+
+/**
+ * Hoist without Connect: sign in with Bitbucket, connect a repository, push, watch it go live,
+ * roll back, disconnect — and every boundary: Bitbucket decides who sees and changes what.
+ */
+describe("the dashboard", () => {
+  let stack: DashStack;
+  let admin: Browser;
+  const commits: string[] = [];
+
+  beforeAll(async () => {
+    stack = await startDashStack();
+    stack.sandbox.createUser("reader", "Rita Reader");
+    stack.sandbox.createUser("stranger", "Sam Stranger");
+    const repo = await stack.repo("acme", "site");
+    stack.sandbox.setRepoPermission("acme", "site", "reader", "read");
+    commits.push(await repo.pushFiles({ "index.html": "<h1>before connecting</h1>" }, "before"));
+    admin = await stack.signIn("sandbox-user");
+  });
+  afterAll(async () => stack?.close());
+
+  const siteBody = async () => (await requestAsHost({ port: stack.hoist.listening.port, host: `site--acme.${stack.hoist.config.sitesDomain}`, path: "/" })).body.toString();
+
+  it("signs in through Bitbucket's consent page with a session cookie only Hoist's own host gets", async () => {
+    const me = (await admin.get(`${admin.origin}/dashboard/api/me`)).json();
+    expect(me.user).toMatchObject({ nickname: "sandbox-user" });
+    expect(me.csrf).toMatch(/^[\w-]{20,}$/);
+    const fresh = new Browser(admin.origin);
+    const start = await fresh.get(`${admin.origin}/auth/bitbucket`);
+    const cookie = start.headers.getSetCookie().join("\n");
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Lax/);
+    expect(cookie).not.toMatch(/Domain=/i);
+  });
+
+  it("refuses a callback whose state this browser was not given (login CSRF), and starts no session", async () => {
+    const victim = new Browser(admin.origin);
+    const res = await victim.get(`${admin.origin}/auth/bitbucket/callback?code=stolen&state=forged`);
+    expect(res.status).toBe(400);
+    expect((await victim.get(`${admin.origin}/dashboard/api/me`)).status).toBe(401);
+  });
+
+  it("connects a repository the admin administers: a signed webhook in Bitbucket, and the next push goes live", async () => {
+    const choices = (await admin.get(`${admin.origin}/dashboard/api/repositories?q=site`)).json().repositories;
+    expect(choices).toContainEqual(expect.objectContaining({ siteId: "acme/site", connectable: true }));
+    const connected = await admin.change("POST", "/dashboard/api/sites", { workspace: "acme", repo: "site" });
+    expect(connected.status).toBe(201);
+    expect(stack.sandbox.repoWebhooks("acme", "site")).toEqual([expect.objectContaining({ url: `${admin.origin}/hooks/bitbucket/acme/site`, secretSet: true, events: ["repo:push"] })]);
+    const repo = await stack.repo("acme", "site");
+    commits.push(await repo.pushFiles({ "index.html": "<h1>v1 from the dashboard</h1>" }, "v1"));
+    await stack.settle();
+    commits.push(await repo.pushFiles({ "index.html": "<h1>v2 from the dashboard</h1>" }, "v2"));
+    await stack.settle();
+    expect(await siteBody()).toContain("v2 from the dashboard");
+    const sites = (await admin.get(`${admin.origin}/dashboard/api/sites`)).json().sites;
+    expect(sites).toContainEqual(expect.objectContaining({ siteId: "acme/site", source: "dashboard", connected: true, latest: expect.objectContaining({ status: "succeeded", commit: commits[2] }) }));
+  });
+
+  it("rolls back from the dashboard with the CSRF token, and refuses the same change without it or from another origin", async () => {
+    const deploys = (await admin.get(`${admin.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys;
+    const [live, older] = deploys;
+    expect((await admin.change("POST", "/dashboard/api/sites/acme/site/rollback", { deployId: older.deployId }, { csrf: null })).status).toBe(403);
+    expect((await admin.change("POST", "/dashboard/api/sites/acme/site/rollback", { deployId: older.deployId }, { origin: "http://site--acme.localhost" })).status).toBe(403);
+    expect(await siteBody()).toContain("v2");
+    const ok = await admin.change("POST", "/dashboard/api/sites/acme/site/rollback", { deployId: older.deployId, expectedLiveDeployId: live.deployId });
+    expect(ok.status).toBe(200);
+    // The gateway reads a stage's pointer again within a second.
+    await waitFor(async () => (await siteBody()).includes("v1 from the dashboard"));
+  });
+
+  it("lets a user with read see the site but not change it, and a user without access see nothing", async () => {
+    const reader = await stack.signIn("reader");
+    expect((await reader.get(`${reader.origin}/dashboard/api/sites`)).json().sites.map((s: { siteId: string }) => s.siteId)).toEqual(["acme/site"]);
+    expect((await reader.get(`${reader.origin}/dashboard/api/sites/acme/site/deploys`)).status).toBe(200);
+    const deployId = (await reader.get(`${reader.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys[0].deployId;
+    const rollback = await reader.change("POST", "/dashboard/api/sites/acme/site/rollback", { deployId });
+    expect([rollback.status, rollback.json().error.code]).toEqual([403, "auth.read_only"]);
+    expect((await reader.change("POST", "/dashboard/api/sites/acme/site/redeploy", { commit: commits[1] })).status).toBe(403);
+    expect((await reader.change("DELETE", "/dashboard/api/sites/acme/site")).status).toBe(403);
+    const stranger = await stack.signIn("stranger");
+    expect((await stranger.get(`${stranger.origin}/dashboard/api/sites`)).json().sites).toEqual([]);
+    const hidden = await stranger.get(`${stranger.origin}/dashboard/api/sites/acme/site/deploys`);
+    expect(hidden.status).toBe(404);
+    expect(hidden.body).not.toContain(commits[1]!);
+  });
+
+  it("answers 401 once Bitbucket revokes the user's grant", async () => {
+    stack.sandbox.createUser("leaver", "Lee Leaver");
+    stack.sandbox.setRepoPermission("acme", "site", "leaver", "read");
+    const leaver = await stack.signIn("leaver");
+    stack.sandbox.revokeUserGrants("leaver");
+    const res = await leaver.get(`${leaver.origin}/dashboard/api/sites`);
+    expect([res.status, res.json().error.code]).toEqual([401, "auth.signed_out"]);
+  });
+
+  it("a deployed site never reaches the dashboard API, whatever cookies its visitor has", async () => {
+    const asSite = await requestAsHost({ port: stack.hoist.listening.port, host: `site--acme.${stack.hoist.config.sitesDomain}`, path: "/dashboard/api/me", headers: { cookie: [...admin.cookies].map(([k, v]) => `${k.split(" ")[1]}=${v}`).join("; ") } });
+    expect(asSite.status).toBe(404);
+    expect(asSite.body.toString()).not.toContain("csrf");
+  });
+
+  it("disconnects: the webhook is gone from Bitbucket, a push deploys nothing, the live site and history stay", async () => {
+    const before = (await admin.get(`${admin.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys.length;
+    expect((await admin.change("DELETE", "/dashboard/api/sites/acme/site")).status).toBe(204);
+    expect(stack.sandbox.repoWebhooks("acme", "site")).toEqual([]);
+    const repo = await stack.repo("acme", "site");
+    await repo.pushFiles({ "index.html": "<h1>after disconnecting</h1>" }, "after");
+    await stack.settle();
+    expect((await admin.get(`${admin.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys).toHaveLength(before);
+    expect(await siteBody()).toContain("v1 from the dashboard");
+  });
+});
