@@ -20,7 +20,7 @@ export class ConnectedSites implements ConnectedSiteSource {
 
   async find(ref: SiteRef): Promise<DirectSite | undefined> {
     const connection = await this.store.getConnection(siteId(ref));
-    if (!connection || connection.state !== "connected") return undefined;
+    if (connection?.state !== "connected") return undefined;
     const owner = directOwnerKey(ref);
     const credentials: BitbucketCredentials = connection.accessToken
       ? { kind: "repository-token", owner, accessToken: connection.accessToken, baseUrl: this.settings.bitbucketUrl, baseApiUrl: this.settings.apiUrl }

@@ -57,7 +57,7 @@ export function dashboardRouter(deps: DashboardDeps): Router {
   router.get(
     `${DASHBOARD_API}/sites`,
     session,
-    handle(async (req, res) => {
+    handle(async (_req, res) => {
       const user = userOf(res);
       const readable = await deps.access.readable(user.uuid, deps.tokens.credentials(user.uuid));
       const summaries: SiteSummary[] = [];

@@ -24,6 +24,7 @@ export type DashStack = {
   close(): Promise<void>;
 };
 
+// biome-ignore lint/suspicious/noExplicitAny: test replies are read loosely and checked by the assertions
 export type Reply = { status: number; headers: Headers; body: string; json: () => any };
 
 export class Browser {
