@@ -92,7 +92,7 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
 }
 
 /** With PORT=0, the defaults derived from the port ("localhost:0") follow the real one. */
-function withPort(config: Config, port: number, explicitBaseUrl: boolean): Config {
+export function withPort(config: Config, port: number, explicitBaseUrl: boolean): Config {
   if (config.port !== 0) return config;
   return {
     ...config,

@@ -90,3 +90,15 @@ export async function openFront(port: number, host?: string): Promise<Front> {
     },
   };
 }
+
+/** A port free on loopback right now (local mode picks Hoist's before the sandbox must name it). */
+export function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const probe = createServer();
+    probe.once("error", fail);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => done(port));
+    });
+  });
+}

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
       "",
       `  Repository page (Bitbucket sandbox):  ${local.repoPageUrl}`,
       `  Live site:                            ${local.siteUrl}`,
+      `  Dashboard (sign in with Bitbucket):    ${local.dashboardUrl}`,
       `  Add-on descriptor:                    ${local.hoist.url}/atlassian-connect.json`,
       "",
       "Change the site and push to deploy it:",

@@ -4,48 +4,58 @@ import type { Logger } from "../../core/log.ts";
 import { PRODUCTION, stageUrl } from "../../core/site.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/server.ts";
 import { DEFAULT_WEB_DIR } from "../panel/serve-panel.ts";
-import { runHoist, type RunningHoist } from "../hoist-server.ts";
+import { runHoist, withPort, type RunningHoist } from "../hoist-server.ts";
+import { freePort } from "../listen.ts";
 import { prepareDemoRepo } from "./demo-repo.ts";
 import { ensurePanelBuilt } from "./ensure-panel-built.ts";
 
 /**
  * `npm start` on a machine with nothing configured: the embedded backend, the local Lambda
- * runner, Hoist (add-on + gateway) on PORT, and the Bitbucket sandbox with workspace `demo`,
- * repository `site` holding a small static site, Hoist installed into it. The only place Hoist
+ * runner, Hoist (add-on + gateway + dashboard) on PORT, and the Bitbucket sandbox with workspace
+ * `demo`, repository `site` holding a small static site, Hoist installed into it, and an OAuth
+ * consumer for signing in to the dashboard as the sandbox's user. The only place Hoist
  * starts the sandbox outside tests.
  */
 
 export const DEMO = { workspace: "demo", repo: "site" } as const;
 
-export type LocalMode = { hoist: RunningHoist; sandbox: Sandbox; repoPageUrl: string; siteUrl: string; workDir: string; close(): Promise<void> };
+export type LocalMode = { hoist: RunningHoist; sandbox: Sandbox; repoPageUrl: string; siteUrl: string; dashboardUrl: string; workDir: string; close(): Promise<void> };
 
-export async function startLocalMode(config: Config, logger: Logger): Promise<LocalMode> {
+export async function startLocalMode(given: Config, logger: Logger): Promise<LocalMode> {
   await ensurePanelBuilt(DEFAULT_WEB_DIR, logger);
-  const hoist = await runHoist(config, logger);
-  let sandbox: Sandbox | undefined;
+  // The sandbox's OAuth consumer names Hoist's callback URL, so the port is chosen first.
+  const config = given.port === 0 ? withPort(given, await freePort(), false) : given;
+  const sandbox = await startSandboxNear(config, logger);
+  let hoist: RunningHoist | undefined;
   try {
-    sandbox = await startSandboxNear(hoist.config, logger);
+    // Sign in with Bitbucket against the sandbox, unless an OAuth consumer is configured already.
+    const consumer = config.oauth ? undefined : sandbox.createOAuthConsumer({ name: "Hoist (local)", callbackUrl: `${config.baseUrl}/auth/bitbucket/callback` });
+    const withDashboard: Config = consumer
+      ? { ...config, oauth: { clientId: consumer.key, clientSecret: consumer.secret }, bitbucket: { url: sandbox.url, apiUrl: sandbox.url } }
+      : config;
+    hoist = await runHoist(withDashboard, logger);
+    const running = hoist;
     const { cloneUrl } = await sandbox.createRepo(DEMO.workspace, DEMO.repo);
     await sandbox.installAddon(`${hoist.url}/atlassian-connect.json`, { workspace: DEMO.workspace });
     // The first push needs the installation verified (token exchange right after the install).
-    await waitUntil(async () => Boolean(await hoist.hoist.installations.getActive(clientKeyOf(sandbox!))), 15_000);
+    await waitUntil(async () => Boolean(await running.hoist.installations.getActive(clientKeyOf(sandbox))), 15_000);
     const workDir = resolve(join(config.dataDir, "demo-site"));
     await prepareDemoRepo(workDir, cloneUrl);
-    const opened = sandbox;
     return {
       hoist,
       sandbox,
       repoPageUrl: `${sandbox.url}/${DEMO.workspace}/${DEMO.repo}`,
       siteUrl: stageUrl(DEMO, PRODUCTION, hoist.config.sitesDomain),
+      dashboardUrl: `${hoist.url}/dashboard`,
       workDir,
       close: async () => {
-        await opened.close();
-        await hoist.close();
+        await sandbox.close();
+        await running.close();
       },
     };
   } catch (err) {
-    await sandbox?.close();
-    await hoist.close();
+    await sandbox.close();
+    await hoist?.close();
     throw err;
   }
 }

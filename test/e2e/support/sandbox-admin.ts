@@ -14,6 +14,11 @@ export class SandboxAdmin {
     return this.call("POST", "/workspaces", { slug });
   }
 
+  /** The repository's webhooks as Bitbucket lists them (secrets left out). */
+  async webhooks(workspace: string, repo: string): Promise<{ uuid: string; url: string; events: string[] }[]> {
+    return (await this.call("GET", `/repos/${workspace}/${repo}/webhooks`)) as { uuid: string; url: string; events: string[] }[];
+  }
+
   async createRepo(workspace: string, slug: string): Promise<{ cloneUrl: string }> {
     return (await this.call("POST", "/repos", { workspace, slug })) as { cloneUrl: string };
   }

@@ -5,6 +5,8 @@ import { type DeployView, isActiveStatus, type SiteResponse } from "../api/types
 import { appendPage, mergeFirstPage } from "./merge.ts";
 
 export const POLL_MS = 2000;
+/** With nothing in flight, a new push is still seen within this. */
+export const IDLE_POLL_MS = 10_000;
 
 type Site = SiteResponse["site"];
 
@@ -19,8 +21,8 @@ function asApiError(err: unknown): ApiRequestError {
 }
 
 /**
- * The site and its deploy history: first load, "Load more", and a 2 s poll that runs only
- * while something on screen is queued or running. Poll failures keep what is shown and say so
+ * The site and its deploy history: first load, "Load more", and a poll every 2 s while something
+ * on screen is queued or running, every 10 s otherwise, none while the tab is hidden. Poll failures keep what is shown and say so
  * (`pollError`) instead of replacing the panel with an error.
  */
 export function useDeployHistory(client: ApiClient, pageSize: number) {
@@ -100,20 +102,23 @@ export function useDeployHistory(client: ApiClient, pageSize: number) {
       state.site.stages.some((st) => st.live !== undefined && isActiveStatus(st.live.status)));
 
   useEffect(() => {
-    if (!active) return;
-    // A chain of timeouts, not an interval: a slow answer never overlaps the next request.
+    if (state.phase !== "ready") return;
+    // A chain of timeouts, not an interval: a slow answer never overlaps the next request. Fast
+    // while a deploy is queued or running, slow otherwise (a push may start one), paused while the
+    // tab is hidden.
     let stopped = false;
     let timer: ReturnType<typeof setTimeout>;
+    const delay = active ? POLL_MS : IDLE_POLL_MS;
     const tick = async () => {
-      await refresh();
-      if (!stopped) timer = setTimeout(tick, POLL_MS);
+      if (typeof document === "undefined" || document.visibilityState !== "hidden") await refresh();
+      if (!stopped) timer = setTimeout(tick, delay);
     };
-    timer = setTimeout(tick, POLL_MS);
+    timer = setTimeout(tick, delay);
     return () => {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [active, refresh]);
+  }, [active, refresh, state.phase]);
 
   return { state, load, refresh, loadMore, loadingMore, moreError, pollError, addDeploy, setSite };
 }

@@ -1,0 +1,66 @@
+import { join } from "node:path";
+import { expandRow, screenshot } from "./support/panel.ts";
+import { getSite, siteHost } from "./support/site-bytes.ts";
+import { WorkTree } from "./support/work-tree.ts";
+import { expect, test } from "./support/fixtures.ts";
+
+/**
+ * Hoist without Connect, as a new team finds it: sign in with Bitbucket (the sandbox's consent
+ * page), add a repository, push, see it go live with its sizes, roll back, disconnect.
+ */
+test("sign in, add a repository, push, watch it go live, roll back, disconnect", async ({ page, stack }) => {
+  await stack.admin.createWorkspace("team");
+  const { cloneUrl } = await stack.admin.createRepo("team", "docs");
+  const tree = await WorkTree.create(join(stack.hoist.dataDir, "work", "team", "docs"), cloneUrl);
+  const host = siteHost("team", "docs", stack.hoist.sitesDomain);
+  page.on("dialog", (dialog) => void dialog.accept());
+
+  await test.step("sign in through Bitbucket", async () => {
+    await page.goto(`${stack.hoist.hoistUrl}/dashboard`);
+    await page.getByRole("link", { name: "Sign in with Bitbucket" }).click();
+    await expect(page.getByRole("heading", { name: /Authorize/ })).toBeVisible();
+    await page.getByLabel("Sign in as").selectOption("sandbox-user");
+    await page.getByRole("button", { name: "Grant access" }).click();
+    await expect(page.getByRole("heading", { name: "Sites" })).toBeVisible();
+    await screenshot(page, "14-dashboard-signed-in");
+  });
+
+  await test.step("add the repository: Hoist puts a push webhook on it", async () => {
+    await page.getByRole("link", { name: "Add site" }).click();
+    await page.getByLabel("Repository", { exact: true }).fill("docs");
+    await page.getByRole("button", { name: "Connect team/docs" }).click();
+    await expect(page.getByRole("heading", { name: "Push to main to deploy" })).toBeVisible();
+    expect(await stack.admin.webhooks("team", "docs")).toEqual([expect.objectContaining({ url: `${stack.hoist.hoistUrl}/hooks/bitbucket/team/docs`, events: ["repo:push"] })]);
+  });
+
+  await test.step("a push goes live, and the dashboard shows it with its sizes", async () => {
+    const history = page.getByRole("region", { name: "Deploys" });
+    await tree.write({ "index.html": "<h1>Docs, first edition</h1>" });
+    await tree.commitAndPush("First edition");
+    // The dashboard sees a new push on its own (it polls while the page is open).
+    await expect(history.getByRole("listitem").filter({ hasText: "First edition" }).getByText("Succeeded", { exact: true })).toBeVisible();
+    await tree.write({ "index.html": "<h1>Docs, second edition</h1>", "guide.html": "<p>guide</p>" });
+    await tree.commitAndPush("Second edition");
+    const second = history.getByRole("listitem").filter({ hasText: "Second edition" });
+    await expect(second.getByText("Succeeded", { exact: true })).toBeVisible();
+    const detail = await expandRow(second);
+    await expect(detail.locator(".sizes__item").filter({ has: page.locator("dt", { hasText: /^Files$/ }) }).locator("dd")).toHaveText(/^2 /);
+    await expect.poll(async () => (await getSite(host, "/")).body.toString()).toContain("second edition");
+    await screenshot(page, "14-dashboard-deploy-live");
+  });
+
+  await test.step("roll back to the first edition from the dashboard", async () => {
+    const first = page.getByRole("region", { name: "Deploys" }).getByRole("listitem").filter({ hasText: "First edition" });
+    const detail = await expandRow(first);
+    await detail.getByRole("button", { name: /^Roll back to / }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Roll back", exact: true }).click();
+    await expect.poll(async () => (await getSite(host, "/")).body.toString()).toContain("first edition");
+  });
+
+  await test.step("disconnect: the webhook is gone from Bitbucket, the site keeps serving", async () => {
+    await page.getByRole("button", { name: "Disconnect" }).click();
+    await expect(page.getByRole("heading", { name: "Sites" })).toBeVisible();
+    await expect.poll(() => stack.admin.webhooks("team", "docs")).toEqual([]);
+    expect((await getSite(host, "/")).body.toString()).toContain("first edition");
+  });
+});
