@@ -86,7 +86,7 @@ export async function createHoistApp(deps: {
   const installations = new Installations(addon);
   const verifier = new InstallVerifier(installations, bitbucket, logger, options.verifyDelaysMs);
   const credentials = ownerCredentials(installations, direct);
-  const queue = new DeployQueue({ config, clients, records, sites, credentials, bitbucket, logger, pollMs: options.pollMs, fetchRetryDelaysMs: options.fetchRetryDelaysMs });
+  const queue = new DeployQueue({ config, clients, records, sites, credentials, bitbucket, logger, pollMs: options.pollMs, fetchRetryDelaysMs: options.fetchRetryDelaysMs, onCredentials: dashboard?.attention });
   const pipeline = { bitbucket, records, sites, queue };
   routes.use(lifecycleRouter({ addon, config, installations, verifier, logger }));
   routes.use(connectWebhookRouter({ ...pipeline, addon, logger, installations, verifier, isDirectSite: (siteId) => direct.has(siteId), schedule }));

@@ -116,8 +116,10 @@ export class BitbucketClient {
         this.forgetToken(inst);
         const fix =
           inst.kind === "repository-token"
-            ? "Check that the site's repository access token in HOIST_DIRECT_SITES_FILE is still valid and has the Repositories: Read permission."
-            : "Check that Hoist is still installed with repository access.";
+            ? "Check that the site's repository access token is still valid and has the Repositories: Read permission (replace it in HOIST_DIRECT_SITES_FILE, or reconnect the site on the dashboard with a new one)."
+            : inst.kind === "user"
+              ? "The Bitbucket user who connected this site no longer grants Hoist access: reconnect the site on the dashboard (a repository access token keeps it independent of any user)."
+              : "Check that Hoist is still installed with repository access.";
         throw new HoistError("fetch.unauthorized", `Bitbucket refused Hoist's access to the archive (${res.status}). ${fix}`);
       }
       if (res.status === 404) throw new HoistError("fetch.not_found", `Bitbucket has no archive for commit ${commit.slice(0, 12)} (404). The commit may have been removed by a force push.`);

@@ -25,22 +25,36 @@ export function allows(have: Permission | undefined, need: Permission): boolean 
 
 export class RepoAccess {
   private readonly cache = new Map<string, { at: number; sites: Promise<Map<string, Permission>> }>();
+  private readonly single = new Map<string, { at: number; permission: Permission | undefined }>();
 
   constructor(
     private readonly bitbucket: BitbucketClient,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The user's permission on a site's repository, or undefined when Bitbucket gives none. */
+  /**
+   * The user's permission on a site's repository, or undefined when Bitbucket gives none. A
+   * repository missing from the cached list (made or shared since) is asked about on its own.
+   */
   async permission(userUuid: string, creds: BitbucketCredentials, siteId: string): Promise<Permission | undefined> {
-    return (await this.readable(userUuid, creds)).get(siteId);
+    const listed = (await this.readable(userUuid, creds)).get(siteId);
+    if (listed) return listed;
+    const key = `${userUuid} ${siteId}`;
+    const hit = this.single.get(key);
+    if (hit && this.now() - hit.at < CACHE_MS) return hit.permission;
+    const q = encodeURIComponent(`repository.full_name="${siteId}"`);
+    const [found] = await this.load(creds, `/2.0/user/permissions/repositories?q=${q}`);
+    const permission = found?.[1];
+    if (this.single.size > 10_000) this.single.clear();
+    this.single.set(key, { at: this.now(), permission });
+    return permission;
   }
 
   /** Every repository the user can read, by site id, with their permission. */
   readable(userUuid: string, creds: BitbucketCredentials): Promise<Map<string, Permission>> {
     const hit = this.cache.get(userUuid);
     if (hit && this.now() - hit.at < CACHE_MS) return hit.sites;
-    const sites = this.load(creds);
+    const sites = this.load(creds, "/2.0/user/permissions/repositories?pagelen=100").then((entries) => new Map(entries));
     this.cache.set(userUuid, { at: this.now(), sites });
     sites.catch(() => this.cache.delete(userUuid));
     return sites;
@@ -51,18 +65,17 @@ export class RepoAccess {
     this.cache.delete(userUuid);
   }
 
-  private async load(creds: BitbucketCredentials): Promise<Map<string, Permission>> {
-    const entries = await this.bitbucket.getAll<unknown>(creds, "/2.0/user/permissions/repositories?pagelen=100", MAX_REPOSITORIES);
-    const sites = new Map<string, Permission>();
-    for (const raw of entries) {
+  private async load(creds: BitbucketCredentials, path: string): Promise<[string, Permission][]> {
+    const found: [string, Permission][] = [];
+    for (const raw of await this.bitbucket.getAll<unknown>(creds, path, MAX_REPOSITORIES)) {
       const entry = PermissionEntry.safeParse(raw);
       if (!entry.success) continue;
       try {
-        sites.set(siteIdOf(parseSiteId(entry.data.repository.full_name)), entry.data.permission);
+        found.push([siteIdOf(parseSiteId(entry.data.repository.full_name)), entry.data.permission]);
       } catch {
         // not a name Hoist can host
       }
     }
-    return sites;
+    return found;
   }
 }

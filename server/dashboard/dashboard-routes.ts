@@ -5,7 +5,7 @@ import type { DeployRecords } from "../../core/deploy-records.ts";
 import type { Logger } from "../../core/log.ts";
 import { PRODUCTION, SlugSchema, siteId as siteIdOf, stageUrl, type SiteRef } from "../../core/site.ts";
 import type { Sites, SiteStage } from "../../core/sites.ts";
-import { BitbucketError, type BitbucketClient } from "../bitbucket/client.ts";
+import { BitbucketError, type BitbucketClient, type BitbucketCredentials } from "../bitbucket/client.ts";
 import { directOwnerKey, isDirectOwner, type DirectSites } from "../owners/direct-sites.ts";
 import type { OwnerCredentials } from "../owners/owner-credentials.ts";
 import { ApiFailure, sendApiError } from "../panel-api/api-error.ts";
@@ -106,6 +106,9 @@ export function dashboardRouter(deps: DashboardDeps): Router {
       const why = await whyNotConnectable(deps, ref);
       if (why) throw new ApiFailure(409, "site.owned_elsewhere", why);
       if (parsed.data.accessToken) await checkAccessToken(deps, ref, parsed.data.accessToken);
+      // Reconnecting a site that needs attention replaces its webhook.
+      const previous = await deps.store.getConnection(siteId);
+      if (previous?.state === "connected" && previous.webhookUuid) await removeHook(deps, userCreds, ref, previous.webhookUuid);
       const secret = randomBytes(32).toString("base64url");
       const hook = await deps.bitbucket.sendJson<{ uuid?: string }>(userCreds, "POST", `/2.0/repositories/${ref.workspace}/${ref.repo}/hooks`, {
         description: "Hoist: deploys every push",
@@ -142,13 +145,7 @@ export function dashboardRouter(deps: DashboardDeps): Router {
       const connection = permission ? await deps.store.getConnection(siteId) : undefined;
       if (!permission || !connection) throw new ApiFailure(404, "site.not_found", "This repository is not connected on the dashboard.");
       if (!allows(permission, "admin")) throw new ApiFailure(403, "auth.not_admin", "Disconnecting a repository needs admin permission on it in Bitbucket.");
-      if (connection.webhookUuid) {
-        await deps.bitbucket
-          .sendJson(userCreds, "DELETE", `/2.0/repositories/${ref.workspace}/${ref.repo}/hooks/${encodeURIComponent(connection.webhookUuid)}`)
-          .catch((err: unknown) => {
-            if (!(err instanceof BitbucketError && err.status === 404)) throw err;
-          });
-      }
+      if (connection.webhookUuid) await removeHook(deps, userCreds, ref, connection.webhookUuid);
       await deps.store.setConnectionState(siteId, "disconnected");
       deps.logger.info({ siteId, user: user.uuid }, "repository disconnected; its history and live site stay");
       res.status(204).end();
@@ -234,8 +231,16 @@ async function whyNotConnectable(deps: DashboardDeps, ref: SiteRef): Promise<str
   if (deps.direct.inFile(siteId)) return "The operator deploys this repository from Hoist's sites file (HOIST_DIRECT_SITES_FILE); it is shown read-only.";
   const owner = ownerOf(await deps.sites.listStages(siteId));
   if (owner && !isDirectOwner(owner)) return "The Hoist app installed in this Bitbucket workspace (Connect) already deploys this repository.";
-  if ((await deps.store.getConnection(siteId))?.state === "connected") return "This repository is already connected.";
+  const connection = await deps.store.getConnection(siteId);
+  if (connection?.state === "connected" && !connection.attention) return "This repository is already connected.";
   return undefined;
+}
+
+/** Deletes a webhook Hoist made; one already gone is fine. */
+async function removeHook(deps: DashboardDeps, creds: BitbucketCredentials, ref: SiteRef, uuid: string): Promise<void> {
+  await deps.bitbucket.sendJson(creds, "DELETE", `/2.0/repositories/${ref.workspace}/${ref.repo}/hooks/${encodeURIComponent(uuid)}`).catch((err: unknown) => {
+    if (!(err instanceof BitbucketError && err.status === 404)) throw err;
+  });
 }
 
 async function checkAccessToken(deps: DashboardDeps, ref: SiteRef, token: string): Promise<void> {

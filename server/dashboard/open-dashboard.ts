@@ -25,6 +25,8 @@ import { DashboardStore, dashboardTable, ensureDashboardTable } from "./store.ts
  */
 export type Dashboard = {
   connected: ConnectedSites;
+  /** A connected site whose credentials Bitbucket refused "needs attention" (`message`), until they work again (undefined). */
+  attention(siteId: string, message: string | undefined): Promise<void>;
   mount(routes: Router, deps: { panel: PanelApiDeps; direct: DirectSites; credentials: OwnerCredentials }): void;
 };
 
@@ -40,6 +42,12 @@ export async function openDashboard(deps: { config: Config; clients: Clients; bi
   const logger = deps.logger.child({ component: "dashboard" });
   return {
     connected,
+    attention: async (siteId, message) => {
+      const connection = await store.getConnection(siteId);
+      if (connection?.state !== "connected" || connection.attention === message) return;
+      await store.setConnectionState(siteId, "connected", message);
+      if (message) logger.warn({ siteId }, "a connected site's credentials were refused by Bitbucket; the dashboard shows it");
+    },
     mount(routes, m) {
       const access = new RepoAccess(deps.bitbucket);
       const api = { settings, store, cookies, tokens, access, bitbucket: deps.bitbucket, records: m.panel.records, sites: m.panel.sites, direct: m.direct, credentials: m.credentials, baseUrl: deps.config.baseUrl, sitesDomain: deps.config.sitesDomain, logger };

@@ -44,6 +44,8 @@ export type DeployQueueDeps = {
   pollMs?: number;
   /** Delays between archive download attempts (tests shorten them). */
   fetchRetryDelaysMs?: number[];
+  /** Told when Bitbucket refuses or accepts a site's credentials (the dashboard shows "needs attention"). */
+  onCredentials?: (siteId: string, message: string | undefined) => Promise<void>;
 };
 
 /** How long after a run's lease passes before its deploy counts as abandoned (Lambda retries within ~3 min). */
@@ -165,7 +167,7 @@ export class DeployQueue {
     await this.watched(host, record.deployId, log, async () => {
       const dispatched = await this.deps.records.markDispatched(record.siteId, record.deployId, ulid(), opts);
       if (!dispatched) return this.deps.records.get(record.siteId, record.deployId);
-      const staged = await fetchAndStage({ ...this.deps, logger: log }, dispatched);
+      const staged = await fetchAndStage({ ...this.deps, logger: log, noteCredentials: (siteId, message) => this.noteCredentials(siteId, message) }, dispatched);
       return staged ? this.waitForEnd(dispatched, log) : this.deps.records.get(record.siteId, record.deployId);
     });
   }
@@ -233,6 +235,11 @@ export class DeployQueue {
       }
       await sleep(this.deps.pollMs ?? 250);
     }
+  }
+
+  /** Bitbucket refused a site's credentials (`message`), or accepted them again (undefined). */
+  async noteCredentials(siteId: string, message: string | undefined): Promise<void> {
+    await this.deps.onCredentials?.(siteId, message).catch((err) => this.deps.logger.warn({ err: (err as Error).message }, "could not record the site's credential state"));
   }
 
   async postStatus(record: DeployRecord): Promise<void> {

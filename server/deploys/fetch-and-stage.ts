@@ -20,7 +20,17 @@ import type { OwnerCredentials } from "../owners/owner-credentials.ts";
  * ends `superseded` before anything is fetched (branchMovedOn). Returns true when staged.
  */
 export async function fetchAndStage(
-  deps: { config: Config; clients: Clients; records: DeployRecords; credentials: OwnerCredentials; bitbucket: BitbucketClient; logger: Logger; fetchRetryDelaysMs?: number[] },
+  deps: {
+    config: Config;
+    clients: Clients;
+    records: DeployRecords;
+    credentials: OwnerCredentials;
+    bitbucket: BitbucketClient;
+    logger: Logger;
+    fetchRetryDelaysMs?: number[];
+    /** Bitbucket refused (or, `message` undefined, accepted again) the site's credentials: the dashboard says so. */
+    noteCredentials?: (siteId: string, message: string | undefined) => Promise<void>;
+  },
   record: DeployRecord,
 ): Promise<boolean> {
   const fail = async (reason: string, message: string) => {
@@ -62,6 +72,7 @@ export async function fetchAndStage(
         maxBytes: deps.config.limits.maxArchiveBytes,
       });
       deps.logger.info({ bytes, ms: Date.now() - started, attempt }, "archive staged");
+      await deps.noteCredentials?.(record.siteId, undefined);
       return true;
     } catch (err) {
       if (!isHoistError(err)) {
@@ -69,6 +80,7 @@ export async function fetchAndStage(
         return fail("deploy.storage_failed", "Hoist could not store the commit's archive for deploying. The live site is unchanged; redeploy to try again.");
       }
       const delay = (deps.fetchRetryDelaysMs ?? FETCH_RETRY_DELAYS_MS)[attempt - 1];
+      if (err.code === "fetch.unauthorized") await deps.noteCredentials?.(record.siteId, err.message);
       if (!TRANSIENT.has(err.code) || delay === undefined) {
         const retried = tried.length > 0 ? ` (tried ${tried.length + 1} times: ${[...tried, err.code].join(", ")})` : "";
         return fail(err.code, `${err.message}${retried}`);

@@ -104,6 +104,7 @@ export async function queueDeploy(deps: QueueDeployDeps, request: DeployRequest)
     const { code, message } = read.error;
     await deps.records.endQueued(siteId, deployId, { status: "failed", reason: code, reasonMessage: message, log: [{ t: new Date().toISOString(), level: "error", msg: `${code}: ${message}` }] });
     const failed = (await deps.records.get(siteId, deployId)) ?? record;
+    if (code === "fetch.unauthorized") await deps.queue.noteCredentials(siteId, message);
     await deps.queue.postStatus(failed);
     log.warn({ deployId, reason: code }, `deploy failed before it started: ${code === "config.invalid" ? "the repository's settings file is invalid" : "its settings could not be read from Bitbucket"}`);
     return { kind: "failed", deploy: failed };

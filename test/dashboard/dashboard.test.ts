@@ -97,6 +97,29 @@ describe("the dashboard", () => {
     expect([res.status, res.json().error.code]).toEqual([401, "auth.signed_out"]);
   });
 
+  it("a site whose connecting user Bitbucket stops trusting needs attention; its push fails by name, and an admin can reconnect it", async () => {
+    // Prepare: maint connects acme/other with their own sign-in (no access token), then loses their grant.
+    stack.sandbox.createUser("maint", "Mo Maintainer");
+    const other = await stack.repo("acme", "other");
+    stack.sandbox.setRepoPermission("acme", "other", "maint", "admin");
+    const maint = await stack.signIn("maint");
+    expect((await maint.change("POST", "/dashboard/api/sites", { workspace: "acme", repo: "other" })).status).toBe(201);
+    stack.sandbox.revokeUserGrants("maint");
+    // Act
+    const commit = await other.pushFiles({ "index.html": "<p>other</p>" }, "other");
+    await stack.settle();
+    // Assess
+    const [deploy] = (await admin.get(`${admin.origin}/dashboard/api/sites/acme/other/deploys`)).json().deploys;
+    expect(deploy).toMatchObject({ commit, status: "failed", reason: "fetch.unauthorized" });
+    stack.sandbox.createUser("boss", "Bo Boss");
+    stack.sandbox.setRepoPermission("acme", "other", "boss", "admin");
+    const boss = await stack.signIn("boss");
+    const summary = (await boss.get(`${boss.origin}/dashboard/api/sites`)).json().sites.find((s: { siteId: string }) => s.siteId === "acme/other");
+    expect(summary.attention).toMatch(/Bitbucket/);
+    expect((await boss.change("POST", "/dashboard/api/sites", { workspace: "acme", repo: "other" })).status).toBe(201);
+    expect(stack.sandbox.repoWebhooks("acme", "other")).toHaveLength(1);
+  });
+
   it("a deployed site never reaches the dashboard API, whatever cookies its visitor has", async () => {
     const asSite = await requestAsHost({ port: stack.hoist.listening.port, host: `site--acme.${stack.hoist.config.sitesDomain}`, path: "/dashboard/api/me", headers: { cookie: [...admin.cookies].map(([k, v]) => `${k.split(" ")[1]}=${v}`).join("; ") } });
     expect(asSite.status).toBe(404);

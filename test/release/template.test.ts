@@ -68,6 +68,7 @@ describe("infra/template.yaml", () => {
       StagingInvokePermission: "AWS::Lambda::Permission",
       AddonServerPolicy: "AWS::IAM::ManagedPolicy",
       GarbageCollectionSchedule: "AWS::Events::Rule",
+      DashboardTable: "AWS::DynamoDB::Table",
       GarbageCollectionInvokePermission: "AWS::Lambda::Permission",
     };
     for (const [id, type] of Object.entries(expected)) expect(template.Resources[id]?.Type, id).toBe(type);

@@ -2,7 +2,7 @@
 import { cleanup, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { sampleDeploys } from "../dev/fixtures.ts";
-import { TrendChart, trendPoints, trendSummary } from "./TrendChart.tsx";
+import { sizeChange, TrendChart, trendPoints, trendSummary } from "./TrendChart.tsx";
 
 afterEach(cleanup);
 
@@ -21,9 +21,17 @@ describe("TrendChart", () => {
     const img = screen.getByRole("img");
     const summary = trendSummary(trendPoints(deploys));
     expect(img.getAttribute("aria-label")).toBe(summary);
-    expect(summary).toMatch(/^Last \d+ deploys, oldest first\. Duration .+ to .+, latest .+\. Site size .+ to .+ \((?:(?:up|down) \d+%|unchanged)\)\.$/);
+    expect(summary).toMatch(/^Last \d+ deploys, oldest first\. Duration .+ to .+, latest .+\. Site size .+ to .+ \((?:(?:up|down) \d+%|unchanged|[\d.,]+ times (?:larger|smaller))\)\.$/);
     expect(screen.getByText(summary)).toBeTruthy();
     expect(img.querySelectorAll("rect").length).toBe(trendPoints(deploys).length);
+  });
+
+  it("says a big size change in times, not an absurd percentage", () => {
+    expect(sizeChange(548, 50_700_000)).toBe("92,518 times larger");
+    expect(sizeChange(50_700_000, 548)).toBe("92,518 times smaller");
+    expect(sizeChange(1000, 1100)).toBe("up 10%");
+    expect(sizeChange(1000, 2500)).toBe("2.5 times larger");
+    expect(sizeChange(1000, 1000)).toBe("unchanged");
   });
 
   it("draws nothing for fewer than two deploys", () => {

@@ -1,5 +1,6 @@
 import { type DeployView, isActiveStatus } from "../api/types.ts";
 import { STATUS_LOOK } from "../deploy/status.ts";
+import { formatCount } from "../format/count.ts";
 import { formatBytes } from "../format/bytes.ts";
 import { formatDuration } from "../format/duration.ts";
 import { shortCommit } from "./CommitHash.tsx";
@@ -24,6 +25,17 @@ function range(values: number[]): [number, number] {
   return [Math.min(...values), Math.max(...values)];
 }
 
+/** A size change as a person says it: a percentage for small moves, "n times" for big ones (never "up 9255175%"). */
+export function sizeChange(first: number, latest: number): string {
+  if (first <= 0 || latest <= 0) return first === latest ? "unchanged" : latest > first ? "from nothing" : "to nothing";
+  const ratio = latest / first;
+  const times = (r: number) => (r >= 10 ? formatCount(Math.round(r)) : r.toFixed(1));
+  if (ratio >= 2) return `${times(ratio)} times larger`;
+  if (ratio <= 0.5) return `${times(1 / ratio)} times smaller`;
+  const change = Math.round((ratio - 1) * 100);
+  return change === 0 ? "unchanged" : `${change > 0 ? "up" : "down"} ${Math.abs(change)}%`;
+}
+
 /** One sentence a screen reader (and anyone) can read instead of the picture. */
 export function trendSummary(points: readonly TrendPoint[]): string {
   if (points.length === 0) return "No finished deploys yet.";
@@ -35,9 +47,7 @@ export function trendSummary(points: readonly TrendPoint[]): string {
   if (sizes.length > 0) {
     const first = sizes[0] as number;
     const latest = sizes.at(-1) as number;
-    const change = first > 0 ? Math.round(((latest - first) / first) * 100) : 0;
-    const trend = change === 0 ? "unchanged" : `${change > 0 ? "up" : "down"} ${Math.abs(change)}%`;
-    text += ` Site size ${formatBytes(first)} to ${formatBytes(latest)} (${trend}).`;
+    text += ` Site size ${formatBytes(first)} to ${formatBytes(latest)} (${sizeChange(first, latest)}).`;
   }
   return text;
 }

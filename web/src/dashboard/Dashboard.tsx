@@ -3,7 +3,7 @@ import { ApiClient } from "../api/client.ts";
 import { ApiRequestError } from "../api/errors.ts";
 import { App } from "../App.tsx";
 import { AddSitePage } from "./AddSitePage.tsx";
-import { DashboardClient, type MeResponse } from "./dashboard-client.ts";
+import type { DashboardClient, MeResponse } from "./dashboard-client.ts";
 import { SitesPage } from "./SitesPage.tsx";
 
 /**
