@@ -182,3 +182,18 @@ export async function api(stack: Stack, token: string, path: string, init: { met
   } catch {}
   return { status: res.status, body, fresh: res.headers.get("x-acpt") };
 }
+
+/**
+ * Pushes a commit Bitbucket has but whose webhook never reaches Hoist (as if Hoist were down):
+ * webhooks are off until the sandbox has sent what the push would have sent.
+ */
+export async function pushUnseen(stack: Stack, repo: Repo, text: string): Promise<string> {
+  stack.sandbox.faults = { webhooks: { drop: true } };
+  try {
+    const commit = await repo.pushFiles({ "index.html": `<p>${text}</p>` }, text);
+    await stack.sandbox.settled();
+    return commit;
+  } finally {
+    stack.sandbox.faults = {};
+  }
+}

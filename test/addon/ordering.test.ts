@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { monotonicFactory } from "ulid";
 import { PRODUCTION, stageHostLabel } from "../../core/site.ts";
 import { stagingKey } from "../../core/staging.ts";
-import { siteHost, siteShows, startStack, type Repo, type Stack } from "./harness.ts";
+import { pushUnseen, siteHost, siteShows, startStack, type Repo, type Stack } from "./harness.ts";
 
 /**
  * The newest commit wins, whatever order Hoist wrote its records in: a webhook carrying several
@@ -26,25 +26,13 @@ describe("order of deploys on a stage", () => {
   });
   afterAll(async () => stack?.close());
 
-  async function pushUnseen(text: string): Promise<string> {
-    stack.sandbox.faults = { webhooks: { drop: true } };
-    try {
-      const commit = await repo.pushFiles({ "index.html": `<p>${text}</p>` }, text);
-      // The sandbox sends a push's webhook after git has its answer: wait for that, with webhooks still off.
-      await stack.sandbox.settled();
-      return commit;
-    } finally {
-      stack.sandbox.faults = {};
-    }
-  }
-
   const record = (deployId: string, commit: string) =>
     stack.hoist.hoist.records.createQueued({ siteId: "acme/order", deployId, owner, stage: PRODUCTION, branch: "main", commit, trigger: "push", stagingKey: stagingKey(ref, deployId) });
 
   it("runs the branch's tip even when an older commit's record is newer, and skips the older one", async () => {
     // Prepare: the tip's record was written first; the older commit's record after it.
-    const older = await pushUnseen("older");
-    const tip = await pushUnseen("tip");
+    const older = await pushUnseen(stack, repo, "older");
+    const tip = await pushUnseen(stack, repo, "tip");
     const tipId = nextId();
     const olderId = nextId();
     await record(tipId, tip);
@@ -62,7 +50,7 @@ describe("order of deploys on a stage", () => {
 
   it("publishes a newer commit even when a deploy with a newer record id is live", async () => {
     // Prepare: what is live was published under an id newer than the next push's record.
-    const next = await pushUnseen("next");
+    const next = await pushUnseen(stack, repo, "next");
     const nextRecord = nextId();
     const live = (await stack.hoist.hoist.sites.get(host))!;
     expect(await stack.hoist.hoist.sites.publish({ host, siteId: "acme/order", stage: PRODUCTION, deployId: nextId(), manifestKey: live.liveManifestKey!, owner })).toBe("published");

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ulid } from "ulid";
 import { PRODUCTION, stageHostLabel } from "../../core/site.ts";
 import { stagingKey } from "../../core/staging.ts";
-import { siteHost, siteShows, startStack, type Repo, type Stack } from "./harness.ts";
+import { pushUnseen, siteHost, siteShows, startStack, type Repo, type Stack } from "./harness.ts";
 
 /**
  * A Hoist process that dies leaves its stage locked and its deploys unfinished. Any live process's
@@ -27,18 +27,6 @@ describe("deploys of a process that died", () => {
   afterAll(async () => stack?.close());
 
   /** Commits Bitbucket has, whose webhooks never reached Hoist (the process was down). */
-  async function pushUnseen(text: string): Promise<string> {
-    stack.sandbox.faults = { webhooks: { drop: true } };
-    try {
-      const commit = await repo.pushFiles({ "index.html": `<p>${text}</p>` }, text);
-      // The sandbox sends a push's webhook after git has its answer: wait for that, with webhooks still off.
-      await stack.sandbox.settled();
-      return commit;
-    } finally {
-      stack.sandbox.faults = {};
-    }
-  }
-
   async function queued(commit: string, message: string) {
     const deployId = ulid();
     const { records } = stack.hoist.hoist;
@@ -48,8 +36,8 @@ describe("deploys of a process that died", () => {
 
   it("ends a deploy whose deployer died as interrupted, posts FAILED, frees the stage and runs the push queued behind it", async () => {
     // Prepare: v2 was running when the process died (its deployer's lease long past), v3 queued behind it.
-    const v2 = await pushUnseen("v2");
-    const v3 = await pushUnseen("v3");
+    const v2 = await pushUnseen(stack, repo, "v2");
+    const v3 = await pushUnseen(stack, repo, "v3");
     const { records, sites, queue } = stack.hoist.hoist;
     const dead = await queued(v2, "v2");
     await records.claim("acme/site", dead, { runId: "dead-run", leaseMs: 0, now: Date.now() - 3_600_000 });
@@ -69,7 +57,7 @@ describe("deploys of a process that died", () => {
 
   it("dispatches again a deploy whose process died while preparing it", async () => {
     // Prepare: v4 was being downloaded when the process died; the stage is still locked for it.
-    const v4 = await pushUnseen("v4");
+    const v4 = await pushUnseen(stack, repo, "v4");
     const { records, sites, queue } = stack.hoist.hoist;
     const stuck = await queued(v4, "v4");
     expect(await sites.acquireStage({ host, siteId: "acme/site", deployId: stuck, leaseMs: -1 })).toBe(true);

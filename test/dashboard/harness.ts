@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../core/config.ts";
 import { createLogger } from "../../core/log.ts";
 import { runHoist, type RunningHoist } from "../../server/hoist-server.ts";
+import { freePort } from "../../server/listen.ts";
 import { startSandbox, type Sandbox } from "../../sandbox/server.ts";
 import { commitAndPush, git } from "../addon/harness.ts";
 
@@ -63,17 +63,6 @@ export class Browser {
     const body = await res.text();
     return { status: res.status, headers: res.headers, body, json: () => JSON.parse(body) };
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 export async function startDashStack(): Promise<DashStack> {

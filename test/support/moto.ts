@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../../server/listen.ts";
 import { installCommand, tool } from "./tools.ts";
 
 /** A moto_server on a free loopback port, for one test file. */
@@ -31,17 +31,6 @@ export async function startMoto(): Promise<Moto> {
       await exited;
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 /** moto accepts any credentials; the SDK's default chain reads these. */
