@@ -1,3 +1,6 @@
+import { createHmac } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../addon/harness.ts";
 import { requestAsHost } from "../support/http.ts";
@@ -128,10 +131,22 @@ describe("the dashboard", () => {
 
   it("disconnects: the webhook is gone from Bitbucket, a push deploys nothing, the live site and history stay", async () => {
     const before = (await admin.get(`${admin.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys.length;
+    // The secret Bitbucket signs this repository's pushes with (the sandbox keeps it in its state file).
+    const state = JSON.parse(await readFile(join(stack.dir, "sandbox", "state.json"), "utf8")) as { repoWebhooks: Record<string, { workspace: string; repo: string; secret?: string }> };
+    const secret = Object.values(state.repoWebhooks).find((h) => h.workspace === "acme" && h.repo === "site")!.secret!;
     expect((await admin.change("DELETE", "/dashboard/api/sites/acme/site")).status).toBe(204);
     expect(stack.sandbox.repoWebhooks("acme", "site")).toEqual([]);
     const repo = await stack.repo("acme", "site");
     await repo.pushFiles({ "index.html": "<h1>after disconnecting</h1>" }, "after");
+    await stack.settle();
+    // A delivery signed with the old secret (a replay, or Bitbucket's last retry) is refused and records nothing.
+    const body = JSON.stringify({ repository: { full_name: "acme/site" }, push: { changes: [{ new: { type: "branch", name: "main", target: { hash: commits[2] } } }] } });
+    const replay = await fetch(`${admin.origin}/hooks/bitbucket/acme/site`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-event-key": "repo:push", "x-request-uuid": crypto.randomUUID(), "x-hub-signature": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}` },
+      body,
+    });
+    expect(replay.status).toBe(401);
     await stack.settle();
     expect((await admin.get(`${admin.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys).toHaveLength(before);
     expect(await siteBody()).toContain("v1 from the dashboard");
