@@ -1,6 +1,7 @@
 import type { ApiClient } from "../api/client.ts";
 import type { DeployView, StageView } from "../api/types.ts";
 import { timeoutHeadline } from "../deploy/timeout.ts";
+import { formatBytes } from "../format/bytes.ts";
 import { formatCount } from "../format/count.ts";
 import { percentOf } from "../format/percent.ts";
 import { formatDuration } from "../format/duration.ts";
@@ -31,6 +32,13 @@ function outcomeLine(d: DeployView): string | undefined {
   return undefined;
 }
 
+/** The deploy's size at a glance: files, site size, and what was uploaded versus reused. */
+export function sizeLine(d: DeployView): string | undefined {
+  const st = d.stats;
+  if (!st || st.files === 0) return undefined;
+  return `${formatCount(st.files)} ${st.files === 1 ? "file" : "files"} · ${formatBytes(st.originalBytes)} · ${formatBytes(st.uploadedBytes)} uploaded, ${formatCount(st.reusedBlobs)} reused`;
+}
+
 export function DeployRow({ deploy, stages, client, now, expanded, onToggle, onRollback, onRedeploy }: Props) {
   const detailId = `deploy-detail-${deploy.deployId}`;
   const live = isLive(deploy, stages);
@@ -59,6 +67,11 @@ export function DeployRow({ deploy, stages, client, now, expanded, onToggle, onR
             {deploy.author ? <span className="row__author">{deploy.author}</span> : null}
           </span>
           {outcome ? <span className={`row__outcome row__outcome--${deploy.status}`}>{outcome}</span> : null}
+          {sizeLine(deploy) ? (
+            <span className="row__size" title="Files · site size · uploaded by this deploy, blobs reused from earlier ones">
+              {sizeLine(deploy)}
+            </span>
+          ) : null}
         </span>
         <span className="row__when">
           <RelativeTime iso={deploy.queuedAt} now={now} />
