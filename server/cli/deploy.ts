@@ -106,6 +106,8 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
     });
     const waitMs = (args.timeoutSeconds * 3 + 30) * 1000;
     const record = await waitForEnd(records, siteId(ref), deployId, waitMs, () => runnerGaveUp);
+    // The run records its outcome, then tidies up (its staged archive): let it finish before the runner closes.
+    if (runnerDone) await Promise.race([runnerDone, sleep(RUNNER_TIDY_MS)]);
     return resultLine(record, url, Date.now() - started);
   } finally {
     trigger?.disconnect();
@@ -113,6 +115,9 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
     await backend.close();
   }
 }
+
+/** How long a run that has recorded its outcome may take to finish its last steps. */
+const RUNNER_TIDY_MS = 10_000;
 
 /** Polls the record until it ends, the runner has finished every attempt, or the wait runs out. */
 async function waitForEnd(records: DeployRecords, site: string, deployId: string, waitMs: number, runnerFinished: () => boolean): Promise<DeployRecord> {

