@@ -24,6 +24,11 @@ export const faultsSchema = z.strictObject({
     .strictObject({
       /** Answer every REST call under /2.0 (repositories, files, branches, statuses) with this status. */
       failStatus: z.number().int().min(400).max(599).optional(),
+      /**
+       * Answer the cross-workspace `GET /2.0/user/permissions/repositories` with 410 Gone, as
+       * Bitbucket Cloud does since retiring it (CHANGE-2770); per-workspace calls keep working.
+       */
+      crossWorkspaceGone: z.boolean().optional(),
     })
     .default({}),
   webhooks: z

@@ -113,6 +113,10 @@ function buildApp(core: SandboxCore) {
     res.status(status).json({ type: "error", error: { message: "API fault switched on" } });
   });
   app.use("/2.0", refuseQueryTokens);
+  app.get("/2.0/user/permissions/repositories", (_req, res, next) => {
+    if (!core.faults.api.crossWorkspaceGone) return next();
+    res.status(410).json({ type: "error", error: { message: "This API is no longer supported. Use the workspace-scoped endpoints instead." } });
+  });
   app.use(userApiRouter(deps));
   app.use(workspaceReposRouter(deps));
   app.use(hooksRouter(deps));

@@ -163,6 +163,24 @@ describe("the signed-in user's API: /2.0/user, permissions, workspaces, reposito
     expect((await fetch(`${sandbox.url}/2.0/repositories/acme`)).status).toBe(401);
   });
 
+  it("narrows a workspace's repositories by the user's role: member (read), contributor (write), admin", async () => {
+    const slugs = async (nickname: string, role: string) => (await json(await as(nickname)(`/2.0/repositories/acme?role=${role}`))).body.values.map((r: { slug: string }) => r.slug);
+    expect(await slugs("alice", "member")).toEqual(["blog", "site"]);
+    expect(await slugs("alice", "contributor")).toEqual(["site"]);
+    expect(await slugs("alice", "admin")).toEqual(["site"]);
+    expect(await slugs("carol", "contributor")).toEqual(["site"]);
+    expect(await slugs("carol", "admin")).toEqual([]);
+    expect(await slugs("bob", "contributor")).toEqual([]);
+    expect((await as("alice")("/2.0/repositories/acme?role=owner-ish")).status).toBe(400);
+  });
+
+  it("can retire the cross-workspace permissions listing (410 Gone) while the per-workspace calls keep answering", async () => {
+    sandbox.faults = { api: { crossWorkspaceGone: true } };
+    expect((await as("alice")("/2.0/user/permissions/repositories")).status).toBe(410);
+    expect((await as("alice")("/2.0/user/workspaces")).status).toBe(200);
+    expect((await as("alice")("/2.0/repositories/acme?role=member")).status).toBe(200);
+  });
+
   it("the per-workspace permissions endpoint lists only that workspace", async () => {
     const res = await json(await as("sandbox-user")("/2.0/user/workspaces/beta/permissions/repositories"));
     expect(names(res.body)).toEqual(["beta/app"]);

@@ -5,6 +5,7 @@ import { repositoryJson } from "./bitbucket-json.ts";
 import { param } from "./route-params.ts";
 import { hasScope } from "./scopes.ts";
 import { own, type Repo } from "./state.ts";
+import type { RepoPermission } from "./users.ts";
 import { readableRepos, sendFiltered } from "./user-api.ts";
 
 export interface WorkspaceReposDeps extends BearerDeps {
@@ -18,11 +19,16 @@ const REPO_FIELDS: QueryFields<Repo> = {
   uuid: { get: (r) => r.uuid },
 };
 
+/** `role=` on a workspace's repository listing: the least permission the caller must hold. */
+const ROLE_NEEDS: Record<string, RepoPermission> = { member: "read", contributor: "write", admin: "admin" };
+const RANK: Record<RepoPermission, number> = { read: 1, write: 2, admin: 3 };
+
 /**
- * `GET /2.0/repositories/{workspace}[?q=name~"text"]`: the workspace's repositories the caller
- * can read, as full repository objects, paged. A user's token (scope `repository`) sees what
- * the user can read; an installation token its workspace's repositories; a repository access
- * token its own repository.
+ * `GET /2.0/repositories/{workspace}[?q=name~"text"][&role=member|contributor|admin]`: the
+ * workspace's repositories the caller can read, as full repository objects, paged. A user's
+ * token (scope `repository`) sees what the user can read, narrowed by `role` to those where the
+ * user has read (member), write (contributor) or admin; an installation token its workspace's
+ * repositories; a repository access token its own repository.
  */
 export function workspaceReposRouter(deps: WorkspaceReposDeps): Router {
   const router = express.Router();
@@ -32,10 +38,17 @@ export function workspaceReposRouter(deps: WorkspaceReposDeps): Router {
     if (caller.kind === "user" && !hasScope(caller.access.scopes, "repository")) return lacksScope(res, caller.access.scopes, "repository");
     const ws = own(deps.state.data.workspaces, param(req, "ws"));
     if (!ws) return apiError(res, 404, `No workspace with identifier "${param(req, "ws")}"`);
+    const role = req.query.role;
+    if (role !== undefined && (typeof role !== "string" || !Object.hasOwn(ROLE_NEEDS, role))) {
+      return apiError(res, 400, `Invalid role: give one of ${Object.keys(ROLE_NEEDS).join(", ")}`);
+    }
+    const needs = typeof role === "string" ? RANK[ROLE_NEEDS[role] as RepoPermission] : 1;
     const inWorkspace = Object.values(deps.state.data.repos).filter((r) => r.workspace === ws.slug);
     const visible =
       caller.kind === "user"
-        ? readableRepos(deps.state, caller.access.user, ws.slug).map((r) => r.repo)
+        ? readableRepos(deps.state, caller.access.user, ws.slug)
+            .filter((r) => RANK[r.permission] >= needs)
+            .map((r) => r.repo)
         : caller.kind === "installation"
           ? inWorkspace.filter(() => caller.workspace === ws.slug)
           : inWorkspace.filter((r) => {

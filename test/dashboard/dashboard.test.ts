@@ -123,6 +123,36 @@ describe("the dashboard", () => {
     expect(stack.sandbox.repoWebhooks("acme", "other")).toHaveLength(1);
   });
 
+  it("keeps every boundary once Bitbucket retires the cross-workspace permissions listing (410): it asks each workspace by role", async () => {
+    stack.sandbox.createUser("rory", "Rory Read");
+    stack.sandbox.createUser("wanda", "Wanda Write");
+    stack.sandbox.createUser("nell", "Nell Nobody");
+    stack.sandbox.setRepoPermission("acme", "site", "rory", "read");
+    stack.sandbox.setRepoPermission("acme", "site", "wanda", "write");
+    stack.sandbox.faults = { ...stack.sandbox.faults, api: { crossWorkspaceGone: true } };
+    try {
+      const [rory, wanda, nell] = [await stack.signIn("rory"), await stack.signIn("wanda"), await stack.signIn("nell")];
+      const siteIds = async (b: Browser) => (await b.get(`${b.origin}/dashboard/api/sites`)).json().sites.map((s: { siteId: string }) => s.siteId);
+      expect(await siteIds(rory)).toEqual(["acme/site"]);
+      expect(await siteIds(wanda)).toEqual(["acme/site"]);
+      expect(await siteIds(nell)).toEqual([]);
+      const deploys: { deployId: string; live: boolean; status: string }[] = (await rory.get(`${rory.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys;
+      const live = deploys.find((d) => d.live)!;
+      const notLive = deploys.find((d) => !d.live && d.status === "succeeded")!;
+      // Read cannot roll back; write gets past the permission check (and meets the stale-page guard, which changes nothing).
+      const readOnly = await rory.change("POST", "/dashboard/api/sites/acme/site/rollback", { deployId: live.deployId });
+      expect([readOnly.status, readOnly.json().error.code]).toEqual([403, "auth.read_only"]);
+      const stale = await wanda.change("POST", "/dashboard/api/sites/acme/site/rollback", { deployId: live.deployId, expectedLiveDeployId: notLive.deployId });
+      expect([stale.status, stale.json().error.code]).toEqual([409, "rollback.conflict"]);
+      // Write cannot disconnect (admin only); no access at all hides the site.
+      expect((await wanda.change("DELETE", "/dashboard/api/sites/acme/site")).status).toBe(403);
+      expect(stack.sandbox.repoWebhooks("acme", "site")).toHaveLength(1);
+      expect((await nell.get(`${nell.origin}/dashboard/api/sites/acme/site/deploys`)).status).toBe(404);
+    } finally {
+      stack.sandbox.faults = { ...stack.sandbox.faults, api: {} };
+    }
+  });
+
   it("a deployed site never reaches the dashboard API, whatever cookies its visitor has", async () => {
     const asSite = await requestAsHost({ port: stack.hoist.listening.port, host: `site--acme.${stack.hoist.config.sitesDomain}`, path: "/dashboard/api/me", headers: { cookie: [...admin.cookies].map(([k, v]) => `${k.split(" ")[1]}=${v}`).join("; ") } });
     expect(asSite.status).toBe(404);
