@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { expandRow, screenshot } from "./support/panel.ts";
 import { getSite, siteHost } from "./support/site-bytes.ts";
 import { WorkTree } from "./support/work-tree.ts";
+import type { Page } from "@playwright/test";
 import { expect, test } from "./support/fixtures.ts";
 
 /**
@@ -57,10 +58,27 @@ test("sign in, add a repository, push, watch it go live, roll back, disconnect",
     await expect.poll(async () => (await getSite(host, "/")).body.toString()).toContain("first edition");
   });
 
+  await test.step("on a phone-width screen the site page fits: no sideways scrolling, actions still reachable", async () => {
+    await page.setViewportSize({ width: 360, height: 740 });
+    await expect(page.getByRole("region", { name: "Deploys" }).getByRole("listitem").first()).toBeVisible();
+    expect(await sidewaysOverflow(page)).toBe(0);
+    const disconnect = page.getByRole("button", { name: "Disconnect" });
+    await disconnect.scrollIntoViewIfNeeded();
+    await expect(disconnect).toBeInViewport({ ratio: 1 });
+    await screenshot(page, "14-dashboard-phone");
+  });
+
   await test.step("disconnect: the webhook is gone from Bitbucket, the site keeps serving", async () => {
     await page.getByRole("button", { name: "Disconnect" }).click();
     await expect(page.getByRole("heading", { name: "Sites" })).toBeVisible();
     await expect.poll(() => stack.admin.webhooks("team", "docs")).toEqual([]);
     expect((await getSite(host, "/")).body.toString()).toContain("first edition");
+    // The sites page at phone width fits too.
+    expect(await sidewaysOverflow(page)).toBe(0);
   });
 });
+
+/** How many CSS pixels the page is wider than the screen (0 when nothing needs sideways scrolling). */
+function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - document.documentElement.clientWidth));
+}

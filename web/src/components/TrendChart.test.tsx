@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
-import { cleanup, render, screen } from "@testing-library/react";
+import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
 import { sampleDeploys } from "../dev/fixtures.ts";
-import { sizeChange, TrendChart, trendPoints, trendSummary } from "./TrendChart.tsx";
+import { describePoint, sizeChange, TrendChart, trendPoints, trendSummary } from "./TrendChart.tsx";
 
 afterEach(cleanup);
 
@@ -24,6 +24,35 @@ describe("TrendChart", () => {
     expect(summary).toMatch(/^Last \d+ deploys, oldest first\. Duration .+ to .+, latest .+\. Site size .+ to .+ \((?:(?:up|down) \d+%|unchanged|[\d.,]+ times (?:larger|smaller))\)\.$/);
     expect(screen.getByText(summary)).toBeTruthy();
     expect(img.querySelectorAll("rect").length).toBe(trendPoints(deploys).length);
+  });
+
+  it("names both axes with their units and ends", () => {
+    const { container } = render(<TrendChart deploys={deploys} />);
+    const points = trendPoints(deploys);
+    const duration = container.querySelector(".trend__axis--duration") as HTMLElement;
+    const size = container.querySelector(".trend__axis--size") as HTMLElement;
+    expect(duration.textContent).toMatch(/^Duration\d[\d.]* (ms|s|min)/);
+    expect(duration.textContent).toMatch(/0 s$/);
+    expect(size.textContent).toMatch(/^Site size[\d.]+ (B|KB|MB|GB)[\d.]+ (B|KB|MB|GB)$/);
+    expect(container.querySelector(".trend__axis--deploys")?.textContent).toBe(`Last ${points.length} deploys, oldest first → newest`);
+  });
+
+  it("names the deploy under the arrow keys (and the pointer) below the chart", () => {
+    const { container } = render(<TrendChart deploys={deploys} />);
+    const readout = () => container.querySelector(".trend__readout")?.textContent;
+    const points = trendPoints(deploys);
+    const canvas = screen.getByRole("slider", { name: "Deploy in the trend chart" });
+    canvas.focus();
+    fireEvent.keyDown(canvas, { key: "End" });
+    const latest = points.at(-1);
+    expect(latest).toBeDefined();
+    expect(readout()).toBe(describePoint(latest as (typeof points)[number]));
+    fireEvent.keyDown(canvas, { key: "ArrowLeft" });
+    expect(readout()).toBe(describePoint(points.at(-2) as (typeof points)[number]));
+    expect(canvas.getAttribute("aria-valuetext")).toBe(describePoint(points.at(-2) as (typeof points)[number]));
+    expect(document.querySelectorAll(".trend__bar--chosen").length).toBe(1);
+    fireEvent.pointerLeave(canvas);
+    expect(document.querySelectorAll(".trend__bar--chosen").length).toBe(0);
   });
 
   it("says a big size change in times, not an absurd percentage", () => {

@@ -1,3 +1,4 @@
+import { type KeyboardEvent, type PointerEvent, useState } from "react";
 import { type DeployView, isActiveStatus } from "../api/types.ts";
 import { STATUS_LOOK } from "../deploy/status.ts";
 import { formatCount } from "../format/count.ts";
@@ -52,8 +53,25 @@ export function trendSummary(points: readonly TrendPoint[]): string {
   return text;
 }
 
-/** Duration as bars (coloured by outcome), site size as a line: a trend seen, not read. */
+/** What a person reads about one plotted deploy: the pointer's readout and the bar's tooltip. */
+export function describePoint(p: TrendPoint): string {
+  const message = p.deploy.message?.split("\n", 1)[0];
+  const parts = [
+    `${shortCommit(p.deploy.commit)}${message ? ` “${message}”` : ""}`,
+    STATUS_LOOK[p.deploy.status].label,
+    `took ${formatDuration(p.durationMs)}`,
+  ];
+  if (p.siteBytes !== undefined) parts.push(`site ${formatBytes(p.siteBytes)}`);
+  return parts.join(" · ");
+}
+
+/**
+ * Duration as bars (coloured by outcome), site size as a line: a trend seen, not read.
+ * Both vertical axes are named with their units and ends; the deploy under the pointer (or
+ * chosen with the arrow keys once the chart has focus) is named below the chart.
+ */
 export function TrendChart({ deploys }: { deploys: readonly DeployView[] }) {
+  const [chosen, setChosen] = useState<number | undefined>(undefined);
   const points = trendPoints(deploys);
   const summary = trendSummary(points);
   if (points.length < 2) return null;
@@ -62,7 +80,7 @@ export function TrendChart({ deploys }: { deploys: readonly DeployView[] }) {
   const maxBytes = Math.max(...sized.map((p) => p.bytes), 1);
   const minBytes = Math.min(...sized.map((p) => p.bytes), maxBytes);
   // Size moves by percents, not multiples: scale the line to its own range (10–90% of the
-  // height) so a trend is visible; the caption states the range in numbers.
+  // height) so a trend is visible; the right-hand axis states that range in numbers.
   const sizeY = (v: number) => {
     const span = maxBytes - minBytes;
     const t = span > 0 ? (v - minBytes) / span : 0.5;
@@ -73,6 +91,28 @@ export function TrendChart({ deploys }: { deploys: readonly DeployView[] }) {
   const x = (i: number) => PAD + slot * i + slot / 2;
   const y = (v: number, max: number) => H - PAD - (v / max) * (H - PAD * 2);
   const line = sized.map((p, k) => `${k === 0 ? "M" : "L"}${x(p.i).toFixed(1)},${sizeY(p.bytes).toFixed(1)}`).join(" ");
+  const selected = chosen !== undefined && chosen < points.length ? chosen : undefined;
+  const selectedPoint = selected !== undefined ? points[selected] : undefined;
+
+  const pointAt = (event: PointerEvent<HTMLDivElement>) => {
+    const box = event.currentTarget.getBoundingClientRect();
+    if (box.width <= 0) return;
+    const vx = ((event.clientX - box.left) / box.width) * W;
+    setChosen(Math.min(points.length - 1, Math.max(0, Math.floor((vx - PAD) / slot))));
+  };
+  const step = (event: KeyboardEvent<HTMLDivElement>) => {
+    const last = points.length - 1;
+    const moves: Record<string, number> = {
+      ArrowLeft: Math.max(0, (selected ?? last + 1) - 1),
+      ArrowRight: Math.min(last, (selected ?? -1) + 1),
+      Home: 0,
+      End: last,
+    };
+    const next = moves[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    setChosen(next);
+  };
 
   return (
     <section className="trend" aria-labelledby="trend-heading">
@@ -80,42 +120,70 @@ export function TrendChart({ deploys }: { deploys: readonly DeployView[] }) {
         Trend
       </h2>
       <figure className="trend__figure">
-        <svg
-          className="trend__svg"
-          viewBox={`0 0 ${W} ${H}`}
-          preserveAspectRatio="none"
-          role="img"
-          aria-label={summary}
-          focusable="false"
-        >
-          {points.map((p, i) => {
-            const top = y(p.durationMs, maxDuration);
-            return (
-              <rect
-                key={p.deploy.deployId}
-                className={`trend__bar trend__bar--${p.deploy.status}`}
-                x={x(i) - barW / 2}
-                y={top}
-                width={barW}
-                height={H - PAD - top}
-              >
-                <title>
-                  {`${shortCommit(p.deploy.commit)} · ${STATUS_LOOK[p.deploy.status].label} · ${formatDuration(p.durationMs)}${
-                    p.siteBytes !== undefined ? ` · ${formatBytes(p.siteBytes)}` : ""
-                  }`}
-                </title>
-              </rect>
-            );
-          })}
-          {sized.length > 1 ? <path className="trend__line" d={line} vectorEffect="non-scaling-stroke" /> : null}
-        </svg>
+        <div className="trend__plot">
+          <div className="trend__axis trend__axis--duration">
+            <span className="trend__axis-name">Duration</span>
+            <span className="trend__tick">{formatDuration(maxDuration)}</span>
+            <span className="trend__tick trend__tick--end">0 s</span>
+          </div>
+          {/* A slider over the plotted deploys: the arrow keys step through them, each read out by name. */}
+          <div
+            className="trend__canvas"
+            tabIndex={0}
+            role="slider"
+            aria-label="Deploy in the trend chart"
+            aria-valuemin={1}
+            aria-valuemax={points.length}
+            aria-valuenow={(selected ?? points.length - 1) + 1}
+            aria-valuetext={describePoint(selectedPoint ?? (points.at(-1) as TrendPoint))}
+            onPointerMove={pointAt}
+            onPointerDown={pointAt}
+            onPointerLeave={() => setChosen(undefined)}
+            onBlur={() => setChosen(undefined)}
+            onKeyDown={step}
+          >
+            <svg className="trend__svg" viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={summary} focusable="false">
+              {points.map((p, i) => {
+                const top = y(p.durationMs, maxDuration);
+                return (
+                  <rect
+                    key={p.deploy.deployId}
+                    className={`trend__bar trend__bar--${p.deploy.status}${i === selected ? " trend__bar--chosen" : ""}`}
+                    x={x(i) - barW / 2}
+                    y={top}
+                    width={barW}
+                    height={H - PAD - top}
+                  >
+                    <title>{describePoint(p)}</title>
+                  </rect>
+                );
+              })}
+              {sized.length > 1 ? <path className="trend__line" d={line} vectorEffect="non-scaling-stroke" /> : null}
+            </svg>
+          </div>
+          {sized.length > 0 ? (
+            <div className="trend__axis trend__axis--size">
+              <span className="trend__axis-name">Site size</span>
+              <span className="trend__tick">{formatBytes(maxBytes)}</span>
+              <span className="trend__tick trend__tick--end">{formatBytes(minBytes)}</span>
+            </div>
+          ) : null}
+        </div>
+        <div className="trend__axis trend__axis--deploys">
+          <span>
+            Last {points.length} deploys, oldest first <span aria-hidden="true">→</span> newest
+          </span>
+        </div>
+        <p className="trend__readout">
+          {selectedPoint ? describePoint(selectedPoint) : "Point at a bar, or focus the chart and use the arrow keys, to name its deploy."}
+        </p>
         <figcaption className="trend__caption">
           <span className="trend__legend">
-            <span className="trend__swatch trend__swatch--bar" aria-hidden="true" /> Duration (max {formatDuration(maxDuration)})
+            <span className="trend__swatch trend__swatch--bar" aria-hidden="true" /> Bars: how long each deploy took
           </span>
           {sized.length > 0 ? (
             <span className="trend__legend">
-              <span className="trend__swatch trend__swatch--line" aria-hidden="true" /> Site size ({minBytes === maxBytes ? formatBytes(maxBytes) : `${formatBytes(minBytes)} – ${formatBytes(maxBytes)}`})
+              <span className="trend__swatch trend__swatch--line" aria-hidden="true" /> Line: site size after it
             </span>
           ) : null}
           <span className="trend__summary">{summary}</span>
