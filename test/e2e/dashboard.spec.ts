@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { expandRow, screenshot } from "./support/panel.ts";
 import { getSite, siteHost } from "./support/site-bytes.ts";
 import { WorkTree } from "./support/work-tree.ts";
+import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./support/fixtures.ts";
 
@@ -23,6 +24,7 @@ test("sign in, add a repository, push, watch it go live, roll back, disconnect",
     await page.getByLabel("Sign in as").selectOption("sandbox-user");
     await page.getByRole("button", { name: "Grant access" }).click();
     await expect(page.getByRole("heading", { name: "Sites" })).toBeVisible();
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, "14-dashboard-signed-in");
   });
 
@@ -47,6 +49,8 @@ test("sign in, add a repository, push, watch it go live, roll back, disconnect",
     const detail = await expandRow(second);
     await expect(detail.locator(".sizes__item").filter({ has: page.locator("dt", { hasText: /^Files$/ }) }).locator("dd")).toHaveText(/^2 /);
     await expect.poll(async () => (await getSite(host, "/")).body.toString()).toContain("second edition");
+    // The site page with its history, trend chart and an open deploy: labels, names, contrast.
+    expect(await accessibilityProblems(page)).toEqual([]);
     await screenshot(page, "14-dashboard-deploy-live");
   });
 
@@ -77,6 +81,17 @@ test("sign in, add a repository, push, watch it go live, roll back, disconnect",
     expect(await sidewaysOverflow(page)).toBe(0);
   });
 });
+
+/**
+ * What axe-core (the WCAG 2 A/AA rules: names, labels, roles, contrast) finds wrong on the page,
+ * as "rule: element" lines so a failure says where; serious and critical findings only.
+ */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")}`));
+}
 
 /** How many CSS pixels the page is wider than the screen (0 when nothing needs sideways scrolling). */
 function sidewaysOverflow(page: Page): Promise<number> {
