@@ -31,6 +31,7 @@ test("sign in, add a repository, push, watch it go live, roll back, disconnect",
   await test.step("add the repository: Hoist puts a push webhook on it", async () => {
     await page.getByRole("link", { name: "Add site" }).click();
     await page.getByLabel("Repository", { exact: true }).fill("docs");
+    expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByRole("button", { name: "Connect team/docs" }).click();
     await expect(page.getByRole("heading", { name: "Push to main to deploy" })).toBeVisible();
     expect(await stack.admin.webhooks("team", "docs")).toEqual([expect.objectContaining({ url: `${stack.hoist.hoistUrl}/hooks/bitbucket/team/docs`, events: ["repo:push"] })]);
