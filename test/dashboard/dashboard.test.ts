@@ -75,6 +75,20 @@ describe("the dashboard", () => {
     await waitFor(async () => (await siteBody()).includes("v1 from the dashboard"));
   });
 
+  it("refuses connect, redeploy and disconnect without the CSRF token: nothing changes in Bitbucket or Hoist", async () => {
+    const deploysBefore = (await admin.get(`${admin.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys.length;
+    const hooksBefore = stack.sandbox.repoWebhooks("acme", "site");
+    const attempts = [
+      await admin.change("POST", "/dashboard/api/sites", { workspace: "acme", repo: "site" }, { csrf: null }),
+      await admin.change("POST", "/dashboard/api/sites/acme/site/redeploy", { commit: commits[1] }, { csrf: "not-the-token" }),
+      await admin.change("DELETE", "/dashboard/api/sites/acme/site", undefined, { csrf: null }),
+    ];
+    expect(attempts.map((r) => r.status)).toEqual([403, 403, 403]);
+    await stack.settle();
+    expect(stack.sandbox.repoWebhooks("acme", "site")).toEqual(hooksBefore);
+    expect((await admin.get(`${admin.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys).toHaveLength(deploysBefore);
+  });
+
   it("lets a user with read see the site but not change it, and a user without access see nothing", async () => {
     const reader = await stack.signIn("reader");
     expect((await reader.get(`${reader.origin}/dashboard/api/sites`)).json().sites.map((s: { siteId: string }) => s.siteId)).toEqual(["acme/site"]);
