@@ -43,6 +43,9 @@ export type DashboardDeps = {
 
 const ConnectBody = z.strictObject({ workspace: SlugSchema, repo: SlugSchema, accessToken: z.string().min(10).max(4096).optional() });
 
+/** Repositories per page of "Add site" (sorted by name; `after` continues from the last one shown). */
+const REPOSITORIES_PAGE = 50;
+
 export function dashboardRouter(deps: DashboardDeps): Router {
   const router = express.Router();
   const session = requireSession(deps);
@@ -76,16 +79,19 @@ export function dashboardRouter(deps: DashboardDeps): Router {
     handle(async (req, res) => {
       const user = userOf(res);
       const q = typeof req.query.q === "string" ? req.query.q.toLowerCase().slice(0, 100) : "";
+      const after = typeof req.query.after === "string" ? req.query.after.slice(0, 300) : "";
       const readable = await deps.access.readable(user.uuid, deps.tokens.credentials(user.uuid));
+      const matching = [...readable]
+        .filter(([siteId, permission]) => allows(permission, "admin") && (!q || siteId.includes(q)) && siteId > after)
+        .map(([siteId]) => siteId)
+        .sort();
       const repositories = [];
-      for (const [siteId, permission] of readable) {
-        if (!allows(permission, "admin") || (q && !siteId.includes(q))) continue;
+      for (const siteId of matching.slice(0, REPOSITORIES_PAGE)) {
         const [workspace, repo] = siteId.split("/") as [string, string];
         const why = await whyNotConnectable(deps, { workspace, repo });
         repositories.push({ siteId, workspace, repo, connectable: !why, ...(why ? { why } : {}) });
-        if (repositories.length >= 100) break;
       }
-      const body: RepositoriesResponse = { repositories: repositories.sort((a, b) => a.siteId.localeCompare(b.siteId)) };
+      const body: RepositoriesResponse = { repositories, ...(matching.length > REPOSITORIES_PAGE ? { next: matching[REPOSITORIES_PAGE - 1] } : {}) };
       res.json(body);
     }),
   );

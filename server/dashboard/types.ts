@@ -3,7 +3,7 @@
  *
  *   GET    /dashboard/api/me                          → MeResponse
  *   GET    /dashboard/api/sites                       → SitesResponse   (every site the user can read)
- *   GET    /dashboard/api/repositories?q=             → RepositoriesResponse (what the user administers)
+ *   GET    /dashboard/api/repositories?q=&after=      → RepositoriesResponse (what the user administers, 50 a page)
  *   POST   /dashboard/api/sites  ConnectRequest       → 201 { site: SiteSummary }   (admin)
  *   DELETE /dashboard/api/sites/:workspace/:repo      → 204                          (admin)
  *   …and /dashboard/api/sites/:workspace/:repo/…      the panel API (read; write to roll back or redeploy)
@@ -34,6 +34,7 @@ export type SiteSummary = {
 export type SitesResponse = { sites: SiteSummary[] };
 
 export type RepositoryChoice = { siteId: string; workspace: string; repo: string; connectable: boolean; why?: string };
-export type RepositoriesResponse = { repositories: RepositoryChoice[] };
+/** One page, sorted by name; `next` (when there are more) is the `after` for the next page. */
+export type RepositoriesResponse = { repositories: RepositoryChoice[]; next?: string };
 
 export type ConnectRequest = { workspace: string; repo: string; accessToken?: string };

@@ -63,6 +63,26 @@ describe("the dashboard", () => {
     expect(sites).toContainEqual(expect.objectContaining({ siteId: "acme/site", source: "dashboard", connected: true, latest: expect.objectContaining({ status: "succeeded", commit: commits[2] }) }));
   });
 
+  it("lists the repositories the admin administers 50 a page, in name order, searchable", async () => {
+    stack.sandbox.createWorkspace("many");
+    stack.sandbox.createUser("owner", "Olive Owner");
+    for (let i = 0; i < 53; i++) {
+      const slug = `r${String(i).padStart(2, "0")}`;
+      await stack.sandbox.createRepo("many", slug);
+      stack.sandbox.setRepoPermission("many", slug, "owner", "admin");
+    }
+    const owner = await stack.signIn("owner");
+    const page = async (query: string) => (await owner.get(`${owner.origin}/dashboard/api/repositories?${query}`)).json();
+    const first = await page("q=many/");
+    expect(first.repositories).toHaveLength(50);
+    expect(first.repositories[0].siteId).toBe("many/r00");
+    expect(first.next).toBe("many/r49");
+    const second = await page(`q=many/&after=${encodeURIComponent(first.next)}`);
+    expect(second.repositories.map((r: { siteId: string }) => r.siteId)).toEqual(["many/r50", "many/r51", "many/r52"]);
+    expect(second.next).toBeUndefined();
+    expect((await page("q=many/r5")).repositories.map((r: { siteId: string }) => r.siteId)).toEqual(["many/r50", "many/r51", "many/r52"]);
+  });
+
   it("rolls back from the dashboard with the CSRF token, and refuses the same change without it or from another origin", async () => {
     const deploys = (await admin.get(`${admin.origin}/dashboard/api/sites/acme/site/deploys`)).json().deploys;
     const [live, older] = deploys;

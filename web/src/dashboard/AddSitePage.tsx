@@ -9,6 +9,8 @@ import type { DashboardClient, RepositoriesResponse } from "./dashboard-client.t
 export function AddSitePage({ client, go }: { client: DashboardClient; go: (r: Route) => void }) {
   const [q, setQ] = useState("");
   const [repos, setRepos] = useState<RepositoriesResponse["repositories"] | Error>();
+  const [next, setNext] = useState<string>();
+  const [more, setMore] = useState<Error>();
   const [token, setToken] = useState("");
   const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<string>();
@@ -16,7 +18,11 @@ export function AddSitePage({ client, go }: { client: DashboardClient; go: (r: R
     const timer = setTimeout(
       () =>
         client.repositories(q).then(
-          (r) => setRepos(r.repositories),
+          (r) => {
+            setRepos(r.repositories);
+            setNext(r.next);
+            setMore(undefined);
+          },
           (err: Error) => setRepos(err),
         ),
       200,
@@ -37,6 +43,16 @@ export function AddSitePage({ client, go }: { client: DashboardClient; go: (r: R
     }
   };
   const onSubmit = (e: FormEvent) => e.preventDefault();
+  const showMore = () => {
+    if (!Array.isArray(repos) || !next) return;
+    client.repositories(q, next).then(
+      (r) => {
+        setRepos([...repos, ...r.repositories]);
+        setNext(r.next);
+      },
+      (err: Error) => setMore(err),
+    );
+  };
 
   return (
     <section aria-labelledby="add-heading">
@@ -83,6 +99,16 @@ export function AddSitePage({ client, go }: { client: DashboardClient; go: (r: R
             </li>
           ))}
         </ul>
+      )}
+      {more && (
+        <p className="notice notice--error" role="alert">
+          {more.message}
+        </p>
+      )}
+      {Array.isArray(repos) && next && (
+        <button type="button" className="button" onClick={showMore}>
+          Show more repositories
+        </button>
       )}
     </section>
   );

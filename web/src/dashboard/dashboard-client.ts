@@ -30,8 +30,8 @@ export class DashboardClient {
     return this.request("GET", "/dashboard/api/sites");
   }
 
-  repositories(q: string): Promise<RepositoriesResponse> {
-    return this.request("GET", `/dashboard/api/repositories?q=${encodeURIComponent(q)}`);
+  repositories(q: string, after?: string): Promise<RepositoriesResponse> {
+    return this.request("GET", `/dashboard/api/repositories?q=${encodeURIComponent(q)}${after ? `&after=${encodeURIComponent(after)}` : ""}`);
   }
 
   connect(body: ConnectRequest): Promise<{ site: SiteSummary }> {
