@@ -47,6 +47,12 @@ const EnvSchema = z.object({
   HOIST_OAUTH_CLIENT_SECRET: z.string().min(1).max(500).optional(),
   HOIST_BITBUCKET_URL: z.string().url().default("https://bitbucket.org"),
   HOIST_BITBUCKET_API_URL: z.string().url().default("https://api.bitbucket.org"),
+  HOIST_FORGE_APP_ID: z
+    .string()
+    .regex(/^(ari:cloud:ecosystem::app\/)?[0-9a-f-]{36}$/i, "must be the Forge app id (ari:cloud:ecosystem::app/<uuid>, as forge register wrote into forge/manifest.yml)")
+    .optional(),
+  HOIST_FORGE_JWKS_URL: z.string().url().default("https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json"),
+  HOIST_FORGE_MANIFEST: z.string().min(1).default("forge/manifest.yml"),
   HOIST_SECRET_KEY: z
     .string()
     .refine((k) => Buffer.from(k, "base64").length === 32, "must be 32 random bytes in base64 (openssl rand -base64 32)")
@@ -101,6 +107,12 @@ export type Config = {
    */
   oauth?: { clientId: string; clientSecret: string };
   bitbucket: { url: string; apiUrl: string };
+  /**
+   * The Forge app (docs/forge.md): which app Hoist is the remote of (the FIT audience), where
+   * Forge's signing keys are, and the app's manifest (the push route is read from it). No app id =
+   * no Forge routes.
+   */
+  forge: { appId?: string; jwksUrl: string; manifestPath: string };
   /** AES-256-GCM key for secrets at rest (base64); locally generated into the data folder when unset. */
   secretKey?: string;
   /** What garbage collection keeps per site (core/gc.ts): every deploy of the last `days`, and at least `perStage` per stage. */
@@ -170,6 +182,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retention: { days: e.HOIST_RETENTION_DAYS, perStage: e.HOIST_RETENTION_PER_STAGE },
     oauth: e.HOIST_OAUTH_CLIENT_ID && e.HOIST_OAUTH_CLIENT_SECRET ? { clientId: e.HOIST_OAUTH_CLIENT_ID, clientSecret: e.HOIST_OAUTH_CLIENT_SECRET } : undefined,
     bitbucket: { url: e.HOIST_BITBUCKET_URL.replace(/\/+$/, ""), apiUrl: e.HOIST_BITBUCKET_API_URL.replace(/\/+$/, "") },
+    forge: {
+      appId: e.HOIST_FORGE_APP_ID && (e.HOIST_FORGE_APP_ID.startsWith("ari:") ? e.HOIST_FORGE_APP_ID : `ari:cloud:ecosystem::app/${e.HOIST_FORGE_APP_ID}`),
+      jwksUrl: e.HOIST_FORGE_JWKS_URL,
+      manifestPath: e.HOIST_FORGE_MANIFEST,
+    },
     secretKey: e.HOIST_SECRET_KEY,
     testSlowStorageMs: e.HOIST_TEST_SLOW_STORAGE_MS,
   };

@@ -17,6 +17,7 @@ import { createGateway } from "./gateway/router.ts";
 import { DirectSites, type DirectSite } from "./owners/direct-sites.ts";
 import { ownerCredentials } from "./owners/owner-credentials.ts";
 import { openDashboard } from "./dashboard/open-dashboard.ts";
+import { openForge, type ForgeOptions } from "./forge/open-forge.ts";
 import { connectDoor } from "./panel-api/connect-door.ts";
 import { panelApiRouter } from "./panel-api/routes.ts";
 import { panelRouter } from "./panel/serve-panel.ts";
@@ -28,7 +29,8 @@ import { PushWork } from "./push/push-work.ts";
  * The Express app, composed from its parts (docs/architecture.md, "The server"). Order matters:
  *   1. the hosting gateway: any Host under the sites domain is a site and never reaches the routes below;
  *   2. Hoist's routes (descriptor, lifecycle, webhooks — Connect and direct —, panel, panel API,
- *      and, with an OAuth consumer configured, sign-in and the dashboard), ahead of ACE's own
+ *      with an OAuth consumer configured, sign-in and the dashboard, and with a Forge app id, the
+ *      Forge app's remote routes), ahead of ACE's own
  *      (addon/ace.ts, openAddon);
  *   3. ACE's own routes (shadowed, or on paths nothing uses);
  *   4. a plain 404 for anything else, and the error handler.
@@ -43,6 +45,7 @@ export type AppOptions = {
   pollMs?: number;
   /** Delays between archive download attempts (tests shorten them). */
   fetchRetryDelaysMs?: number[];
+  forge?: ForgeOptions;
 };
 
 export type HoistApp = {
@@ -80,12 +83,13 @@ export async function createHoistApp(deps: {
   const bitbucket = new BitbucketClient(logger, { stallMs: options.fetchStallMs ?? 30_000 });
   const dashboard = await openDashboard({ config, clients, bitbucket, logger, webDir: options.webDir });
   const direct = new DirectSites(deps.directSites, dashboard?.connected);
+  const forge = await openForge({ config, clients, bitbucket, logger, options: options.forge });
   const pushWork = new PushWork();
   const schedule = (task: () => Promise<void>) => pushWork.schedule(task);
   const { addon, routes } = await openAddon(app, { config, dynamo: clients.dynamo, embedded: deps.embedded, logger });
   const installations = new Installations(addon);
   const verifier = new InstallVerifier(installations, bitbucket, logger, options.verifyDelaysMs);
-  const credentials = ownerCredentials(installations, direct);
+  const credentials = ownerCredentials(installations, direct, forge);
   const queue = new DeployQueue({ config, clients, records, sites, credentials, bitbucket, logger, pollMs: options.pollMs, fetchRetryDelaysMs: options.fetchRetryDelaysMs, onCredentials: dashboard?.attention });
   const pipeline = { bitbucket, records, sites, queue };
   routes.use(lifecycleRouter({ addon, config, installations, verifier, logger }));
@@ -94,6 +98,7 @@ export async function createHoistApp(deps: {
   routes.use(panelRouter({ addon, config, installations, logger, webDir: options.webDir }));
   routes.use(panelApiRouter({ ...pipeline, config, clients, logger }, connectDoor({ addon, installations, sites })));
   dashboard?.mount(routes, { panel: { ...pipeline, config, clients, logger }, direct, credentials });
+  forge?.mount(routes, { pipeline, panel: { ...pipeline, config, clients, logger }, schedule, isDirectSite: (siteId) => direct.has(siteId) });
 
   app.use((req: Request, res: Response) => sendPlainPage(res, { status: 404, title: "Not found", message: "There is nothing here." }, randomUUID(), req.method === "HEAD"));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

@@ -25,7 +25,13 @@ export type RepositoryAccessToken = { kind: "repository-token"; owner: string; a
 /** A signed-in user's OAuth grant (the dashboard): its token comes from the grant store, refreshed as needed. */
 export type UserGrant = { kind: "user"; userUuid: string; baseUrl: string; baseApiUrl: string; token(): Promise<string> };
 /** Whatever lets Hoist act on a repository: a Connect installation, a repository access token, or a user's grant. */
-export type BitbucketCredentials = BitbucketInstallation | RepositoryAccessToken | UserGrant;
+/**
+ * A Forge product token (the app system token of one installation, or the app user token of one
+ * request): Forge hands it over with each invocation, Hoist keeps it in memory for its lifetime
+ * only (server/forge/product-tokens.ts); `token()` fails once it has expired. docs/forge.md.
+ */
+export type ForgeToken = { kind: "forge"; installationId: string; baseUrl: string; baseApiUrl: string; token(): Promise<string> };
+export type BitbucketCredentials = BitbucketInstallation | RepositoryAccessToken | UserGrant | ForgeToken;
 export type BuildStatus = { key: string; state: "INPROGRESS" | "SUCCESSFUL" | "FAILED" | "STOPPED"; url: string; name: string; description: string; refname?: string };
 
 const TOKEN_PATH = "/site/oauth2/access_token";
@@ -52,7 +58,7 @@ export class BitbucketClient {
   /** A bearer token: a Connect installation's costs one exchange per token lifetime; a repository token is one. */
   async accessToken(creds: BitbucketCredentials): Promise<string> {
     if (creds.kind === "repository-token") return creds.accessToken;
-    if (creds.kind === "user") return creds.token();
+    if (creds.kind === "user" || creds.kind === "forge") return creds.token();
     return this.tokens.get(creds.clientKey, creds.sharedSecret, () => this.exchangeToken(creds));
   }
 
@@ -119,6 +125,8 @@ export class BitbucketClient {
             ? "Check that the site's repository access token is still valid and has the Repositories: Read permission (replace it in HOIST_DIRECT_SITES_FILE, or reconnect the site on the dashboard with a new one)."
             : inst.kind === "user"
               ? "The Bitbucket user who connected this site no longer grants Hoist access: reconnect the site on the dashboard (a repository access token keeps it independent of any user)."
+              : inst.kind === "forge"
+                ? "Forge's token for the Hoist app was refused: check that the app is still installed in the workspace with its repository permissions (see docs/forge.md), then push again."
               : "Check that Hoist is still installed with repository access.";
         throw new HoistError("fetch.unauthorized", `Bitbucket refused Hoist's access to the archive (${res.status}). ${fix}`);
       }
