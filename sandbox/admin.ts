@@ -11,6 +11,28 @@ const repoTokenBody = z.object({ scopes: z.array(z.enum(["repository", "reposito
 const repoWebhookBody = z.object({ url: z.url(), secret: z.string().min(1).max(1024).optional(), events: z.array(z.string()).min(1).optional() });
 const userBody = z.object({ nickname: z.string(), displayName: z.string().min(1).max(255).optional() });
 const permissionBody = z.object({ permission: z.enum(["read", "write", "admin", "none"]) });
+const forgeInstallBody = z.object({ manifestPath: z.string().min(1), workspace: z.string(), remoteBaseUrl: z.url().optional() });
+const forgeTokenBody = z.object({
+  workspace: z.string(),
+  user: z.string().optional(),
+  repo: z.string().optional(),
+  moduleKey: z.string().optional(),
+  overrides: z.record(z.string(), z.unknown()).optional(),
+});
+const forgeProductTokenBody = z.discriminatedUnion("kind", [
+  z.object({ workspace: z.string(), kind: z.literal("system") }),
+  z.object({ workspace: z.string(), kind: z.literal("user"), user: z.string() }),
+]);
+const forgeInvokeBody = z.object({
+  workspace: z.string(),
+  repo: z.string(),
+  user: z.string().optional(),
+  moduleKey: z.string().optional(),
+  path: z.string(),
+  method: z.string(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body: z.unknown().optional(),
+});
 const consumerBody = z.object({ name: z.string().optional(), callbackUrl: z.string(), scopes: z.array(z.string()).optional() });
 
 type Handler = (req: Request, res: Response) => Promise<unknown> | unknown;
@@ -89,6 +111,37 @@ export function adminRouter(core: SandboxCore): Router {
   router.get("/statuses/:ws/:repo/:commit", route(async (req, res) => {
     res.json(await core.statuses(param(req, "ws"), param(req, "repo"), param(req, "commit")));
   }));
+
+  // Forge: installations per workspace, FITs and product tokens on demand, key rotation, deliveries.
+  router.get("/forge/installations", (_req, res) => res.json(core.forge.installations()));
+  router.post("/forge/installations", route(async (req, res) => {
+    res.status(201).json(await core.forge.install(forgeInstallBody.parse(req.body)));
+  }));
+  router.delete("/forge/installations/:ws", route(async (req, res) => {
+    await core.forge.uninstall({ workspace: param(req, "ws") });
+    res.status(204).end();
+  }));
+  router.post("/forge/tokens", route(async (req, res) => {
+    res.status(201).json({ token: await core.forge.token(forgeTokenBody.parse(req.body)) });
+  }));
+  router.post("/forge/product-tokens", route((req, res) => {
+    res.status(201).json({ token: core.forge.productToken(forgeProductTokenBody.parse(req.body)) });
+  }));
+  router.post("/forge/keys/rotate", route(async (req, res) => {
+    await core.forge.keys.rotate({ keepOld: z.object({ keepOld: z.boolean().optional() }).parse(req.body ?? {}).keepOld });
+    res.json(await core.forge.keys.jwks());
+  }));
+  router.post("/forge/invoke", route(async (req, res) => {
+    res.json(await core.forge.invoke(forgeInvokeBody.parse(req.body)));
+  }));
+  router.get("/forge/deliveries", route(async (req, res) => {
+    if (req.query.wait) await core.webhooks.settled();
+    res.json(core.forge.deliveries());
+  }));
+  router.delete("/forge/deliveries", (_req, res) => {
+    core.forge.events.clear();
+    res.status(204).end();
+  });
 
   router.get("/faults", (_req, res) => res.json(core.faults));
   router.put("/faults", route((req, res) => res.json(core.setFaults(faultsSchema.parse(req.body)))));

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from "express";
+import type { ForgeProductTokens } from "./forge-tokens.ts";
 import type { UserAccess, UserGrants } from "./oauth-grants.ts";
 import { type RepoTokenScope, repoTokenAllows } from "./repo-access-tokens.ts";
 import { hasScope } from "./scopes.ts";
@@ -15,6 +16,8 @@ export interface BearerDeps {
   state: SandboxState;
   tokens: AccessTokens;
   grants: UserGrants;
+  /** Forge's product tokens (x-forge-oauth-system / x-forge-oauth-user), when the sandbox plays Forge. */
+  forgeTokens?: ForgeProductTokens;
 }
 
 /** What a request needs of each kind of token on a repository route. */
@@ -66,10 +69,12 @@ export function lacksScope(res: Response, granted: string[], required: string): 
 }
 
 /**
- * Checks `Authorization: Bearer <token>` for `workspace/repo`. Three kinds of token open it:
- * - a token from an installation in `workspace` (a token from workspace A opens nothing in B);
+ * Checks `Authorization: Bearer <token>` for `workspace/repo`. These kinds of token open it:
+ * - a token from an installation in `workspace` (a token from workspace A opens nothing in B),
+ *   or a Forge app system token of an installation in `workspace`;
  * - a repository access token for exactly this repository carrying `need.repoTokenScope`;
- * - a user's OAuth token carrying `need.scope` whose user holds `need.permission` here.
+ * - a user's OAuth token (or a Forge app user token) carrying `need.scope` whose user holds
+ *   `need.permission` here.
  * Answers itself and returns false when the check fails: 401 for a missing, unknown or expired
  * token; for user tokens also 403 (scope or permission short) and 404 (no such repository, or
  * one the user cannot read).
@@ -79,7 +84,9 @@ export function checkBearer(deps: BearerDeps, req: Request, res: Response, works
   const grant = token ? deps.tokens.lookup(token) : undefined;
   if (grant && deps.state.data.installations[grant.clientKey] && grant.workspace === workspace) return true;
   if (token && repoTokenAllows(deps.state, token, workspace, repo, need.repoTokenScope)) return true;
-  const access = token ? deps.grants.lookup(token) : undefined;
+  const forge = token ? deps.forgeTokens?.lookup(token) : undefined;
+  if (forge?.kind === "system" && forge.workspace === workspace) return true;
+  const access = token ? (deps.grants.lookup(token) ?? (forge?.kind === "user" ? forge.access : undefined)) : undefined;
   if (access) return userMay(deps, res, access, workspace, repo, need);
   unauthorized(
     res,
@@ -118,7 +125,7 @@ export function userMay(deps: BearerDeps, res: Response, access: UserAccess, wor
  */
 export function requireUser(deps: BearerDeps, req: Request, res: Response, scope: string): UserAccess | undefined {
   const token = bearerToken(req);
-  const access = token ? deps.grants.lookup(token) : undefined;
+  const access = token ? (deps.grants.lookup(token) ?? forgeUser(deps, token)) : undefined;
   if (!access) {
     unauthorized(
       res,
@@ -144,6 +151,14 @@ export function callerOf(deps: BearerDeps, req: Request): Caller | undefined {
   const grant = deps.tokens.lookup(token);
   if (grant && deps.state.data.installations[grant.clientKey]) return { kind: "installation", workspace: grant.workspace };
   if (Object.hasOwn(deps.state.data.repoAccessTokens ?? {}, token)) return { kind: "repository-token", token };
-  const access = deps.grants.lookup(token);
+  const forge = deps.forgeTokens?.lookup(token);
+  if (forge?.kind === "system") return { kind: "installation", workspace: forge.workspace };
+  const access = deps.grants.lookup(token) ?? (forge?.kind === "user" ? forge.access : undefined);
   return access && { kind: "user", access };
+}
+
+/** The user a Forge app user token acts as (undefined for any other token). */
+function forgeUser(deps: BearerDeps, token: string): UserAccess | undefined {
+  const forge = deps.forgeTokens?.lookup(token);
+  return forge?.kind === "user" ? forge.access : undefined;
 }

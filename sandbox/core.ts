@@ -3,6 +3,7 @@ import { repositoryJson } from "./bitbucket-json.ts";
 import { installAddon, uninstallAddon } from "./connect-install.ts";
 import { NotFoundError } from "./errors.ts";
 import { type Faults, type FaultsInput, faultsSchema, noFaults } from "./faults.ts";
+import { SandboxForge } from "./forge.ts";
 import { resolveCommit } from "./git.ts";
 import { type ConsumerInput, createOAuthConsumer } from "./oauth-consumers.ts";
 import { UserGrants } from "./oauth-grants.ts";
@@ -42,6 +43,7 @@ export class SandboxCore {
   readonly tokens = new AccessTokens();
   readonly grants: UserGrants;
   readonly webhooks: WebhookDispatcher;
+  readonly forge: SandboxForge;
   private currentFaults: Faults = noFaults();
 
   constructor(
@@ -52,6 +54,7 @@ export class SandboxCore {
   ) {
     this.webhooks = new WebhookDispatcher({ state, faults: () => this.currentFaults, log });
     this.grants = new UserGrants(state, () => this.tokenTtlSeconds);
+    this.forge = new SandboxForge({ state, origin, log, faults: () => this.currentFaults, track: (work) => this.webhooks.track(work) });
   }
 
   get faults(): Faults {

@@ -41,6 +41,14 @@ export const faultsSchema = z.strictObject({
       drop: z.boolean().optional(),
     })
     .default({}),
+  forge: z
+    .strictObject({
+      /** Every Forge product token (x-forge-oauth-system, x-forge-oauth-user) answers 401. */
+      rejectProductTokens: z.boolean().optional(),
+      /** Deliver every Forge event twice, concurrently. */
+      duplicateEvents: z.boolean().optional(),
+    })
+    .default({}),
   /** Seconds added to the clock of every JWT the sandbox issues (iat/exp). */
   clockSkewSeconds: z.number().int().min(-86_400).max(86_400).default(0),
 });

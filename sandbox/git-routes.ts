@@ -11,6 +11,8 @@ import { param } from "./route-params.ts";
 export interface GitRouteDeps {
   state: SandboxState;
   webhooks: WebhookDispatcher;
+  /** Forge push events (one per changed ref), for workspaces with a Forge installation. */
+  forge?: { onPush(repo: Repo, payload: NonNullable<Awaited<ReturnType<typeof buildPushPayload>>>): void };
   origin: string;
   log: Logger;
 }
@@ -55,4 +57,5 @@ async function receivePack(deps: GitRouteDeps, repo: Repo, backend: () => Promis
   if (!payload) return;
   deps.log.info({ repo: payload.repository.full_name, changes: payload.push.changes.length }, "push received");
   deps.webhooks.dispatch("repo:push", repo.workspace, payload.repository.full_name, payload);
+  deps.forge?.onPush(repo, payload);
 }

@@ -1,3 +1,4 @@
+import { type ForgeFrameView, forgeFrame, forgeParentScript } from "./forge-ui-view.ts";
 import type { CommitInfo } from "./git.ts";
 import { SafeHtml, html, safeHref } from "./html.ts";
 import type { BuildStatus } from "./state.ts";
@@ -15,6 +16,8 @@ export interface RepoPageView {
   mainbranch: string;
   repoPages: { title: string; href: string }[];
   panels: PanelView[];
+  /** The Forge app's repoCodeOverviewCard modules (Custom UI iframes). */
+  forgeCards?: ForgeFrameView[];
   commits: { commit: CommitInfo; statuses: BuildStatus[] }[];
 }
 
@@ -77,10 +80,11 @@ export function repoOverview(view: RepoPageView): SafeHtml {
   <section>
     <p>Push: <code>git push ${view.cloneUrl} ${view.mainbranch}</code></p>
     ${view.panels.map(panelFrame)}
+    ${(view.forgeCards ?? []).map((card) => html`<h3>${card.title}</h3>${forgeFrame(card)}`)}
     <h2>Recent commits</h2>
     ${view.commits.length === 0 ? html`<p>No commits yet.</p>` : view.commits.map(commitRow)}
   </section>
-</main>`;
+</main>${view.forgeCards?.length ? forgeParentScript() : ""}`;
 }
 
 function commitRow({ commit, statuses }: RepoPageView["commits"][number]): SafeHtml {

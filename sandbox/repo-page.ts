@@ -2,12 +2,14 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from "pino";
 import { repositoryJson, userJson, workspaceJson } from "./bitbucket-json.ts";
 import type { Faults } from "./faults.ts";
+import type { SandboxForge } from "./forge.ts";
+import { forgeOverview, viewerOf } from "./forge-ui.ts";
 import { type CommitInfo, logCommits } from "./git.ts";
 import { html } from "./html.ts";
 import { iframeUrl } from "./iframe-url.ts";
 import { type PanelView, panelFrame, renderPage, repoOverview } from "./repo-page-view.ts";
 import { gitDirOf } from "./repos.ts";
-import type { Installation, Repo, SandboxState } from "./state.ts";
+import type { Installation, Repo, SandboxState, User } from "./state.ts";
 import { listStatuses } from "./statuses.ts";
 import { param } from "./route-params.ts";
 
@@ -19,19 +21,25 @@ export interface RepoPageDeps {
   origin: string;
   faults: () => Faults;
   log: Logger;
+  /** The workspace's Forge app, when the sandbox plays Forge: its overview card and pages. */
+  forge?: SandboxForge;
 }
 
 /**
  * The repository page a person opens in local mode: recent commits with their
  * build statuses, every installed add-on's web panels in iframes, and links to
- * its repository pages (`/<ws>/<repo>/addon/<addonKey>/<moduleKey>`).
+ * its repository pages (`/<ws>/<repo>/addon/<addonKey>/<moduleKey>`); with a Forge app installed
+ * in the workspace, its code overview card in an iframe and links to its pages (forge-ui.ts).
+ * `?as=<nickname>` views the Forge modules as another sandbox user.
  */
 export function repoPageRouter(deps: RepoPageDeps): Router {
   const router = express.Router();
   router.get("/:ws/:repo", (req, res, next) => {
     const repo = deps.state.repo(param(req, "ws"), param(req, "repo"));
     if (!repo) return next();
-    overviewPage(deps, repo).then((page) => res.type("html").send(page), next);
+    const viewer = viewerOf(deps.state, req, res);
+    if (!viewer) return;
+    overviewPage(deps, repo, viewer).then((page) => res.type("html").send(page), next);
   });
   router.get("/:ws/:repo/addon/:addonKey/:moduleKey", (req: Request, res: Response, next: NextFunction) => {
     const repo = deps.state.repo(param(req, "ws"), param(req, "repo"));
@@ -46,7 +54,7 @@ export function repoPageRouter(deps: RepoPageDeps): Router {
   return router;
 }
 
-async function overviewPage(deps: RepoPageDeps, repo: Repo): Promise<string> {
+async function overviewPage(deps: RepoPageDeps, repo: Repo, viewer: User): Promise<string> {
   const installations = deps.state.installationsOf(repo.workspace);
   const panels = installations.flatMap((inst) =>
     (inst.descriptor.modules.webPanels ?? [])
@@ -60,13 +68,14 @@ async function overviewPage(deps: RepoPageDeps, repo: Repo): Promise<string> {
       href: `/${repo.workspace}/${repo.slug}/addon/${encodeURIComponent(inst.addonKey)}/${encodeURIComponent(m.key)}`,
     })),
   );
+  const forge = deps.forge ? forgeOverview({ state: deps.state, origin: deps.origin, forge: deps.forge }, repo, viewer) : { cards: [], links: [] };
   const commits = (await recentCommits(deps, repo)).map((commit) => ({
     commit,
     statuses: listStatuses(deps.state, repo, commit.hash),
   }));
   const fullName = `${repo.workspace}/${repo.slug}`;
   const cloneUrl = `${deps.origin}/${fullName}.git`;
-  return renderPage(fullName, repoOverview({ fullName, cloneUrl, mainbranch: repo.mainbranch, repoPages, panels, commits }));
+  return renderPage(fullName, repoOverview({ fullName, cloneUrl, mainbranch: repo.mainbranch, repoPages: [...repoPages, ...forge.links], panels, forgeCards: forge.cards, commits }));
 }
 
 async function recentCommits(deps: RepoPageDeps, repo: Repo): Promise<CommitInfo[]> {

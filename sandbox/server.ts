@@ -10,12 +10,18 @@ import { connectJsRouter } from "./connect-js.ts";
 import { type InstallationSummary, SandboxCore } from "./core.ts";
 import { errorHandler } from "./error-handler.ts";
 import type { Faults, FaultsInput } from "./faults.ts";
+import type { ForgeInvokeOptions, ForgeProductTokenOptions, ForgeTokenOptions } from "./forge.ts";
+import type { ForgeDeliveryRecord } from "./forge-events.ts";
+import type { ForgeInstallationSummary } from "./forge-installs.ts";
+import type { ForgeInvokeResult } from "./forge-invoke.ts";
+import { forgeUiRouter } from "./forge-ui.ts";
 import { gitRouter } from "./git-routes.ts";
 import { hooksRouter } from "./hooks-api.ts";
 import { oauthRouter } from "./oauth.ts";
 import { authorizeRouter } from "./oauth-authorize.ts";
 import type { RepoTokenScope } from "./repo-access-tokens.ts";
 import { repoPageRouter } from "./repo-page.ts";
+import { resolveUuidPaths } from "./repo-uuid-paths.ts";
 import type { RepoWebhookSummary } from "./repo-webhooks.ts";
 import type { BuildStatus, User, Workspace } from "./state.ts";
 import { SandboxState } from "./state.ts";
@@ -25,7 +31,17 @@ import type { RepoPermission } from "./users.ts";
 import type { DeliveryRecord } from "./webhooks.ts";
 import { workspaceReposRouter } from "./workspace-repos.ts";
 
-export type { RepoPermission, RepoWebhookSummary, User };
+export type {
+  ForgeDeliveryRecord,
+  ForgeInstallationSummary,
+  ForgeInvokeOptions,
+  ForgeInvokeResult,
+  ForgeProductTokenOptions,
+  ForgeTokenOptions,
+  RepoPermission,
+  RepoWebhookSummary,
+  User,
+};
 
 export interface SandboxOptions {
   dataDir: string;
@@ -70,6 +86,24 @@ export interface Sandbox {
   /** Waits for every webhook delivery started so far (retries included). */
   settled(): Promise<void>;
   statuses(workspace: string, repo: string, commit: string): Promise<BuildStatus[]>;
+  // ── Forge (the sandbox plays Atlassian Forge for an app whose backend is a Forge Remote) ──
+  /** Absolute URL of the JWKS that Forge Invocation Tokens verify against. */
+  readonly forgeJwksUrl: string;
+  /** A new current signing key (new kid); keepOld keeps the old public key published, else it is withdrawn. */
+  rotateForgeKey(opts?: { keepOld?: boolean }): Promise<void>;
+  /** A FIT for the workspace's installation: a UI invocation's with `user`/`moduleKey` of a UI module, else an event's. */
+  forgeToken(opts: ForgeTokenOptions): Promise<string>;
+  /** An app system token (the installation's workspace) or app user token (acting as `user`); 15 minutes. */
+  forgeProductToken(opts: ForgeProductTokenOptions): string;
+  /** Installs the app of a manifest.yml in a workspace and delivers `avi:forge:installed:app` if it has a trigger on it. */
+  installForgeApp(opts: { manifestPath: string; workspace: string; remoteBaseUrl?: string }): Promise<{ installationId: string; appId: string }>;
+  /** Delivers `avi:forge:uninstalled:app`, then forgets the installation (its product tokens stop working). */
+  uninstallForgeApp(opts: { workspace: string }): Promise<void>;
+  forgeInstallations(): ForgeInstallationSummary[];
+  /** Every Forge event delivery attempt (lifecycle and push), oldest first. */
+  forgeDeliveries(): ForgeDeliveryRecord[];
+  /** Calls the remote as Custom UI's invokeRemote would (FIT with principal, product tokens per the resolver endpoint). */
+  forgeInvoke(opts: ForgeInvokeOptions): Promise<ForgeInvokeResult>;
   /** Current fault switches; assign a (partial) FaultsInput to replace them. */
   get faults(): Faults;
   set faults(input: FaultsInput);
@@ -98,13 +132,14 @@ function buildApp(core: SandboxCore) {
     state: core.state,
     tokens: core.tokens,
     grants: core.grants,
+    forgeTokens: core.forge.tokens,
     origin: core.origin,
     log: core.log,
     faults: () => core.faults,
     archiveFailure: () => core.archiveFailure(),
   };
   app.use("/_sandbox", adminRouter(core));
-  app.use(gitRouter({ ...deps, webhooks: core.webhooks }));
+  app.use(gitRouter({ ...deps, webhooks: core.webhooks, forge: core.forge }));
   app.use(oauthRouter({ ...deps, tokenTtlSeconds: () => core.tokenTtlSeconds }));
   app.use(authorizeRouter(deps));
   app.use("/2.0", (_req, res, next) => {
@@ -113,6 +148,7 @@ function buildApp(core: SandboxCore) {
     res.status(status).json({ type: "error", error: { message: "API fault switched on" } });
   });
   app.use("/2.0", refuseQueryTokens);
+  app.use(resolveUuidPaths(core.state));
   app.get("/2.0/user/permissions/repositories", (_req, res, next) => {
     if (!core.faults.api.crossWorkspaceGone) return next();
     res.status(410).json({ type: "error", error: { message: "This API is no longer supported. Use the workspace-scoped endpoints instead." } });
@@ -124,7 +160,8 @@ function buildApp(core: SandboxCore) {
   app.use(archiveRouter(deps));
   app.use(avatarRouter(deps));
   app.use(connectJsRouter());
-  app.use(repoPageRouter(deps));
+  app.use(forgeUiRouter({ ...deps, forge: core.forge }));
+  app.use(repoPageRouter({ ...deps, forge: core.forge }));
   app.get("/favicon.ico", (_req, res) => void res.status(204).end()); // keeps browser consoles clean in e2e
   app.use(errorHandler(core.log));
   return app;
@@ -151,6 +188,15 @@ function programmaticApi(core: SandboxCore, server: Server): Sandbox {
     clearDeliveries: () => core.webhooks.clear(),
     settled: () => core.webhooks.settled(),
     statuses: (workspace, repo, commit) => core.statuses(workspace, repo, commit),
+    forgeJwksUrl: core.forge.jwksUrl,
+    rotateForgeKey: (opts) => core.forge.keys.rotate(opts),
+    forgeToken: (opts) => core.forge.token(opts),
+    forgeProductToken: (opts) => core.forge.productToken(opts),
+    installForgeApp: (opts) => core.forge.install(opts),
+    uninstallForgeApp: (opts) => core.forge.uninstall(opts),
+    forgeInstallations: () => core.forge.installations(),
+    forgeDeliveries: () => core.forge.deliveries(),
+    forgeInvoke: (opts) => core.forge.invoke(opts),
     get faults(): Faults {
       return core.faults;
     },

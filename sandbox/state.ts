@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { Descriptor } from "./descriptor.ts";
 import { accountId, bracedUuid } from "./ids.ts";
 import { NotFoundError } from "./errors.ts";
+import type { ForgeInstallation } from "./forge-installs.ts";
 import type { OAuthConsumer } from "./oauth-consumers.ts";
 import type { RefreshGrant } from "./oauth-grants.ts";
 import type { RepoAccessToken } from "./repo-access-tokens.ts";
@@ -77,6 +78,8 @@ interface Persisted {
   repoAccessTokens?: Record<string, RepoAccessToken>;
   /** Plain repository webhooks by hook uuid (secret included); see repo-webhooks.ts. */
   repoWebhooks?: Record<string, RepoWebhook>;
+  /** Forge app installations by workspace slug (one app per workspace); see forge-installs.ts. */
+  forgeInstallations?: Record<string, ForgeInstallation>;
 }
 
 /**

@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       `  Live site:                            ${local.siteUrl}`,
       `  Dashboard (sign in with Bitbucket):    ${local.dashboardUrl}`,
       `  Add-on descriptor:                    ${local.hoist.url}/atlassian-connect.json`,
+      ...(local.forgeWorkspace ? [`  Forge app installed in workspace:     ${local.forgeWorkspace} (its repositories deploy on push; the Deploys page is on each repository page)`] : []),
       "",
       "Change the site and push to deploy it:",
       "",

@@ -26,7 +26,11 @@ function allDeploysHref(context: PanelContext): { href: string; target?: string 
 
 type Notice = { tone: "success" | "error"; text: string };
 
-export function App({ client, context }: { client: ApiClient; context: PanelContext }) {
+/**
+ * `allDeploys` replaces the narrow panel's "All deploys" link where a plain link cannot reach the
+ * full history (the Forge overview card, which navigates through the Forge bridge instead).
+ */
+export function App({ client, context, allDeploys }: { client: ApiClient; context: PanelContext; allDeploys?: ReactNode }) {
   const compact = context.view === "panel";
   const history = useDeployHistory(client, compact ? PANEL_ROWS : PAGE_ROWS);
   const { state, load, refresh, addDeploy, setSite } = history;
@@ -79,9 +83,11 @@ export function App({ client, context }: { client: ApiClient; context: PanelCont
     const all = allDeploysHref(context);
     const footer = compact ? (
       <p className="history__footer">
-        <a href={all.href} target={all.target}>
-          All deploys
-        </a>
+        {allDeploys ?? (
+          <a href={all.href} target={all.target}>
+            All deploys
+          </a>
+        )}
       </p>
     ) : state.nextCursor ? (
       <div className="history__footer">

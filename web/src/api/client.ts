@@ -11,8 +11,11 @@ import type {
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
 export type ApiClientOptions = {
-  /** "/api" in the Connect iframe (JWT session token), "/dashboard/api" on the dashboard (its session cookie + CSRF token). */
-  basePath?: "/api" | "/dashboard/api";
+  /**
+   * "/api" in the Connect iframe (JWT session token), "/dashboard/api" on the dashboard (its session cookie + CSRF token),
+   * "/forge/api" in the Forge app (no token: `fetch` goes through Forge's invokeRemote, which adds its own, forge/invoke-fetch.ts).
+   */
+  basePath?: "/api" | "/dashboard/api" | "/forge/api";
   /** The dashboard's CSRF token, sent on every call that changes something. */
   csrf?: string;
   workspace: string;
