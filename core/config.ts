@@ -47,6 +47,8 @@ const EnvSchema = z.object({
   HOIST_OAUTH_CLIENT_SECRET: z.string().min(1).max(500).optional(),
   HOIST_BITBUCKET_URL: z.string().url().default("https://bitbucket.org"),
   HOIST_BITBUCKET_API_URL: z.string().url().default("https://api.bitbucket.org"),
+  HOIST_GATEWAY_CACHE_BYTES: z.coerce.number().int().min(0).max(64 * 1024 ** 3).default(64 * 1024 ** 2),
+  HOIST_GATEWAY_CACHE_MAX_FILE_BYTES: z.coerce.number().int().min(0).max(1024 ** 3).default(1024 ** 2),
   HOIST_FORGE_APP_ID: z
     .string()
     .regex(/^(ari:cloud:ecosystem::app\/)?[0-9a-f-]{36}$/i, "must be the Forge app id (ari:cloud:ecosystem::app/<uuid>, as forge register wrote into forge/manifest.yml)")
@@ -107,6 +109,8 @@ export type Config = {
    */
   oauth?: { clientId: string; clientSecret: string };
   bitbucket: { url: string; apiUrl: string };
+  /** The gateway's in-memory cache of hot blobs (server/gateway/blob-cache.ts): its byte budget, and the largest blob it keeps. 0 = off. */
+  gatewayCache: { budgetBytes: number; maxFileBytes: number };
   /**
    * The Forge app (docs/forge.md): which app Hoist is the remote of (the FIT audience), where
    * Forge's signing keys are, and the app's manifest (the push route is read from it). No app id =
@@ -182,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retention: { days: e.HOIST_RETENTION_DAYS, perStage: e.HOIST_RETENTION_PER_STAGE },
     oauth: e.HOIST_OAUTH_CLIENT_ID && e.HOIST_OAUTH_CLIENT_SECRET ? { clientId: e.HOIST_OAUTH_CLIENT_ID, clientSecret: e.HOIST_OAUTH_CLIENT_SECRET } : undefined,
     bitbucket: { url: e.HOIST_BITBUCKET_URL.replace(/\/+$/, ""), apiUrl: e.HOIST_BITBUCKET_API_URL.replace(/\/+$/, "") },
+    gatewayCache: { budgetBytes: e.HOIST_GATEWAY_CACHE_BYTES, maxFileBytes: e.HOIST_GATEWAY_CACHE_MAX_FILE_BYTES },
     forge: {
       appId: e.HOIST_FORGE_APP_ID && (e.HOIST_FORGE_APP_ID.startsWith("ari:") ? e.HOIST_FORGE_APP_ID : `ari:cloud:ecosystem::app/${e.HOIST_FORGE_APP_ID}`),
       jwksUrl: e.HOIST_FORGE_JWKS_URL,

@@ -13,7 +13,7 @@ import { lifecycleRouter } from "./addon/lifecycle.ts";
 import { BitbucketClient } from "./bitbucket/client.ts";
 import { DeployQueue } from "./deploys/deploy-queue.ts";
 import { sendPlainPage } from "./gateway/plain-page.ts";
-import { createGateway } from "./gateway/router.ts";
+import { createSiteServer, type SiteServer } from "./gateway/router.ts";
 import { DirectSites, type DirectSite } from "./owners/direct-sites.ts";
 import { ownerCredentials } from "./owners/owner-credentials.ts";
 import { openDashboard } from "./dashboard/open-dashboard.ts";
@@ -50,6 +50,8 @@ export type AppOptions = {
 
 export type HoistApp = {
   app: express.Express;
+  /** The hosting gateway, answered before Express for any host under the sites domain. */
+  siteServer: SiteServer;
   addon: Addon;
   installations: Installations;
   verifier: InstallVerifier;
@@ -76,7 +78,9 @@ export async function createHoistApp(deps: {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  app.use(createGateway({ config, clients, logger }));
+  const siteServer = createSiteServer({ config, clients, logger });
+  // The server hands site hosts to `siteServer` directly (hoist-server.ts); this covers any other caller of `app`.
+  app.use((req: Request, res: Response, next: NextFunction) => (siteServer.handles(req.headers.host) ? siteServer.handle(req, res) : next()));
 
   const records = new DeployRecords(clients.db, config.tables.deploys);
   const sites = new Sites(clients.db, config.tables.sites);
@@ -108,6 +112,7 @@ export async function createHoistApp(deps: {
 
   return {
     app,
+    siteServer,
     addon,
     installations,
     verifier,

@@ -1,3 +1,4 @@
+import type { RequestListener } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EMBEDDED_CREDENTIALS } from "../core/aws.ts";
 import { configToEnv, type Config } from "../core/config.ts";
@@ -59,7 +60,9 @@ export async function runHoist(config: Config, logger: Logger, opts: { app?: App
     }
     const hoist = await createHoistApp({ config: cfg, clients: backend.clients, logger, embedded: Boolean(backend.embedded), options: opts.app, directSites });
     const opened = backend;
-    front.serve(hoist.app, { ready: () => storageAnswers(opened), isSiteHost: (host) => isSiteHost(host, cfg) });
+    // A site host goes straight to the gateway: no Express work on the path every visitor takes.
+    const handler: RequestListener = (req, res) => (hoist.siteServer.handles(req.headers.host) ? hoist.siteServer.handle(req, res) : hoist.app(req, res));
+    front.serve(handler, { ready: () => storageAnswers(opened), isSiteHost: (host) => isSiteHost(host, cfg) });
     // Stages whose process died (before this start, or any time later) are taken over here.
     const sweep = () => hoist.queue.recover().catch((err) => logger.error({ err }, "the sweep for stopped deploys failed"));
     void hoist.queue.recover({ everyStage: true }).catch((err) => logger.error({ err }, "the start-up sweep for stopped deploys failed"));

@@ -1,10 +1,8 @@
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { gunzipSync } from "node:zlib";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type Config } from "../../core/config.ts";
@@ -14,6 +12,7 @@ import { stageHostLabel } from "../../core/site.ts";
 import { Sites } from "../../core/sites.ts";
 import { runServe, type RunningServe } from "../cli/serve.ts";
 import { requestAsHost, type Reply } from "../../test/support/http.ts";
+import { type Content, type SitePublisher, sitePublisher } from "./test-sites.ts";
 
 /**
  * The gateway as a visitor meets it: `hoist serve` on the real embedded backend (s3rver +
@@ -27,33 +26,7 @@ let serve: RunningServe;
 let config: Config;
 let port: number;
 
-type Content = { body: Buffer; type: string; gzip?: boolean; cache?: string };
-
-async function putSite(ref: { workspace: string; repo: string }, deployId: string, files: Record<string, Content>, notFound?: string, rules: Pick<Manifest, "headers" | "redirects"> = {}) {
-  const { s3, db } = serve.backend.clients;
-  const siteId = `${ref.workspace}/${ref.repo}`;
-  const entries: Record<string, ManifestFile> = {};
-  for (const [path, c] of Object.entries(files)) {
-    const hash = createHash("sha256").update(c.body).digest("hex");
-    const stored = c.gzip ? gzipSync(c.body) : c.body;
-    const key = blobKey(siteId, hash, c.gzip ? "gzip" : undefined);
-    await s3.send(new PutObjectCommand({ Bucket: config.buckets.sites, Key: key, Body: stored }));
-    entries[path] = {
-      hash,
-      size: c.body.length,
-      storedSize: stored.length,
-      contentType: c.type,
-      contentEncoding: c.gzip ? "gzip" : undefined,
-      cacheControl: c.cache ?? "public, max-age=0, must-revalidate",
-      blobKey: key,
-    };
-  }
-  const manifest: Manifest = { version: 1, siteId, deployId, stage: "production", commit: "c".repeat(40), createdAt: new Date().toISOString(), notFound, files: entries, ...rules };
-  const manifestKey = await writeManifest(s3, config.buckets.sites, manifest);
-  const host = stageHostLabel(ref);
-  expect(await new Sites(db, config.tables.sites).publish({ host, siteId, stage: "production", deployId, manifestKey })).toBe("published");
-  return { host, manifestKey };
-}
+let putSite: SitePublisher;
 
 function get(host: string, path: string, headers: Record<string, string> = {}, method = "GET"): Promise<Reply> {
   return requestAsHost({ port, host, path, method, headers });
@@ -73,6 +46,7 @@ beforeAll(async () => {
   serve = await runServe(config, createLogger({ level: "silent" }));
   port = Number(new URL(serve.url).port);
   config = serve.backend.config;
+  putSite = sitePublisher(serve.backend.clients, config);
   const v1 = await putSite(site, "01J00000000000000000000001", {
     "index.html": html("<h1>Acme home v1</h1>"),
     "guide/index.html": html("<h1>Guide</h1>"),

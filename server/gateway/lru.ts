@@ -39,6 +39,11 @@ export class Lru<K, V> {
     this.total -= entry.weight;
   }
 
+  /** The summed weight of what is kept (never above the budget). */
+  get weight(): number {
+    return this.total;
+  }
+
   get size(): number {
     return this.entries.size;
   }

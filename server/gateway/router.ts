@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express from "express";
 import type { Clients } from "../../core/aws.ts";
 import type { Config } from "../../core/config.ts";
 import type { Logger } from "../../core/log.ts";
+import { BlobCache } from "./blob-cache.ts";
 import { LiveSites, type LiveSiteOptions } from "./live-site.ts";
 import { pages, sendPlainPage, type PlainPage } from "./plain-page.ts";
 import { parseRequestPath } from "./request-path.ts";
@@ -23,46 +24,67 @@ import { storageErrorStatus } from "./storage-error.ts";
  */
 
 export type GatewayDeps = {
-  config: Pick<Config, "sitesDomain" | "buckets" | "tables">;
+  config: Pick<Config, "sitesDomain" | "buckets" | "tables"> & Partial<Pick<Config, "gatewayCache">>;
   clients: Pick<Clients, "s3" | "db">;
   logger: Logger;
   options?: Partial<LiveSiteOptions>;
+  /** Tests: a cache to watch; otherwise one is made from `config.gatewayCache`. */
+  cache?: BlobCache;
 };
 
 const DEFAULTS: LiveSiteOptions = { pointerTtlMs: 1000, maxPointers: 10_000, maxManifestFiles: 200_000 };
 
-export function createGateway(deps: GatewayDeps): express.Router {
+/** The gateway as a plain Node request handler: the server hands it site hosts before Express sees them. */
+export type SiteServer = {
+  handles(host: string | undefined): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+};
+
+export function createSiteServer(deps: GatewayDeps): SiteServer {
   const live = new LiveSites(
     deps.clients,
     { sitesTable: deps.config.tables.sites, sitesBucket: deps.config.buckets.sites },
     { ...DEFAULTS, ...deps.options },
   );
-  const serve = serveSite(deps, live);
+  const budget = deps.config.gatewayCache ?? { budgetBytes: 64 * 1024 ** 2, maxFileBytes: 1024 ** 2 };
+  const cache = deps.cache ?? (budget.budgetBytes > 0 ? new BlobCache(deps.clients.s3, deps.config.buckets.sites, budget) : undefined);
+  const serve = serveSite(deps, live, cache);
+  return {
+    handles: (host) => isSiteHost(host, deps.config),
+    handle: (req, res) => void serve(req, res),
+  };
+}
+
+/** The same gateway as Express middleware (`hoist serve`, tests): site hosts are answered, anything else passes on. */
+export function createGateway(deps: GatewayDeps): express.Router {
+  const sites = createSiteServer(deps);
   const router = express.Router();
   router.use((req, res, next) => {
-    if (!isSiteHost(req.headers.host, deps.config)) return next();
-    void serve(req, res);
+    if (!sites.handles(req.headers.host)) return next();
+    res.removeHeader("X-Powered-By");
+    sites.handle(req, res);
   });
   return router;
 }
 
-function serveSite(deps: GatewayDeps, live: LiveSites) {
-  return async (req: express.Request, res: express.Response): Promise<void> => {
+function serveSite(deps: GatewayDeps, live: LiveSites, cache: BlobCache | undefined) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
-    const log = deps.logger.child({ requestId, host: req.headers.host, method: req.method, url: req.originalUrl });
+    const url = req.url ?? "/";
+    // Built only when something is logged: a served file logs nothing.
+    const log = () => deps.logger.child({ requestId, host: req.headers.host, method: req.method, url });
     res.setHeader("X-Request-Id", requestId);
-    res.removeHeader("X-Powered-By");
     const head = req.method === "HEAD";
     const plain = (page: PlainPage) => sendPlainPage(res, page, requestId, head);
     try {
       if (req.method !== "GET" && !head) return plain(pages.methodNotAllowed());
-      const parsed = parseRequestPath(req.originalUrl);
+      const parsed = parseRequestPath(url);
       if (!parsed.ok) return plain(pages.badPath(parsed.reason));
       const label = stageLabelOf(req.headers.host, deps.config);
       const site = label === undefined ? undefined : await live.get(label);
       if (!site) return plain(pages.unknownSite(String(req.headers.host)));
       // Scheme-relative: the visitor keeps whichever scheme reached us (https behind a load balancer).
-      if ("movedTo" in site) return redirect(res, `//${site.movedTo}.${deps.config.sitesDomain}${req.originalUrl}`);
+      if ("movedTo" in site) return redirect(res, `//${site.movedTo}.${deps.config.sitesDomain}${url}`);
 
       const requestPath = `/${parsed.path.segments.join("/")}${parsed.path.trailingSlash && parsed.path.segments.length > 0 ? "/" : ""}`;
       let resolution = resolvePath(site.manifest, parsed.path);
@@ -77,12 +99,12 @@ function serveSite(deps: GatewayDeps, live: LiveSites) {
       if (resolution.kind === "redirect") return redirect(res, resolution.location);
       const target = resolution.kind === "file" ? resolution : resolution.page;
       if (!target) return plain(pages.fileNotFound());
-      const ctx = { req, res, s3: deps.clients.s3, bucket: deps.config.buckets.sites };
+      const ctx = { req, res, s3: deps.clients.s3, bucket: deps.config.buckets.sites, cache };
       const sent = await sendManifestFile(ctx, target.file, resolution.kind === "file" ? 200 : 404, headersFor(site.manifest.rules, requestPath));
-      await sent.bytes?.catch((err: unknown) => logStreamFailure(log, err, target.file.blobKey));
+      await sent.bytes?.catch((err: unknown) => logStreamFailure(log(), err, target.file.blobKey));
     } catch (err) {
       const status = storageErrorStatus(err);
-      log.error({ err, status }, "storage failed while serving a site; the visitor got an error page");
+      log().error({ err, status }, "storage failed while serving a site; the visitor got an error page");
       if (res.headersSent) res.destroy();
       else plain(pages.storageFailed(status));
     }

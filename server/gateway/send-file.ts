@@ -1,24 +1,29 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
+import { promisify } from "node:util";
+import { createGunzip, gunzip } from "node:zlib";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { ManifestFile } from "../../core/manifest.ts";
+import type { BlobCache } from "./blob-cache.ts";
 import { ifRangeAllows, parseByteRange, type ByteRange } from "./byte-range.ts";
 import { chooseRepresentation, ifNoneMatchHits, type Representation } from "./negotiate.ts";
 
 /**
  * Sends one manifest entry: headers from the manifest, conditional GET, an optional byte range
- * (byte-range.ts), then the blob streamed
- * from S3 straight to the socket (decoded on the way when the client refuses gzip). A blob is
- * never held whole in memory; backpressure from a slow client pauses the S3 read.
+ * (byte-range.ts), then the blob: a small hot one from memory (blob-cache.ts), any other streamed
+ * from S3 straight to the socket (decoded on the way when the client refuses gzip). A blob larger
+ * than the cache's file limit is never held whole in memory; backpressure from a slow client
+ * pauses the S3 read.
  *
  * Storage errors before the first byte are thrown, so the caller can still answer 502/503.
  * After the headers are out, a failure can only cut the response short: the socket is
  * destroyed so the client sees an incomplete response, never a silently truncated "success".
  */
 
-export type SendContext = { req: IncomingMessage; res: ServerResponse; s3: S3Client; bucket: string };
+export type SendContext = { req: IncomingMessage; res: ServerResponse; s3: S3Client; bucket: string; cache?: BlobCache };
+
+const gunzipAsync = promisify(gunzip);
 
 export type SendOutcome = { status: number; bytes?: Promise<void> };
 
@@ -60,6 +65,15 @@ export async function sendManifestFile(ctx: SendContext, file: ManifestFile, sta
   if (req.method === "HEAD") {
     res.writeHead(sentStatus, headers);
     res.end();
+    return { status: sentStatus };
+  }
+
+  if (ctx.cache?.holds(file.storedSize)) {
+    // A hot blob from memory (blob-cache.ts): the same bytes S3 would stream, without touching S3.
+    const stored = await ctx.cache.get(file.blobKey, file.storedSize);
+    const body = rep.decode ? await gunzipAsync(stored) : range ? stored.subarray(range.start, range.end + 1) : stored;
+    res.writeHead(sentStatus, headers);
+    res.end(body);
     return { status: sentStatus };
   }
 
