@@ -68,3 +68,42 @@ function readCpuMs(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** The process's resident memory now (VmRSS), or undefined once it has ended. */
+export function readRssBytes(pid: number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process's peak resident memory since it started (VmHWM), or undefined once it has ended. */
+export function readPeakRssBytes(pid: number): number | undefined {
+  return readHighWaterMark(pid);
+}
+
+/**
+ * Samples one process's VmRSS every `everyMs` until stopped: the highest sample, and how many
+ * were taken. Unlike VmHWM this can cover a window (the start-up peak is not counted).
+ */
+export function sampleRss(pid: number, everyMs = 50): { stop(): { peakBytes: number; samples: number } } {
+  let peak = 0;
+  let samples = 0;
+  const take = () => {
+    const rss = readRssBytes(pid);
+    if (rss === undefined) return;
+    samples++;
+    if (rss > peak) peak = rss;
+  };
+  take();
+  const timer = setInterval(take, everyMs);
+  return {
+    stop() {
+      take();
+      clearInterval(timer);
+      return { peakBytes: peak, samples };
+    },
+  };
+}

@@ -14,6 +14,8 @@ import { watchChildRss } from "./measure-rss.ts";
 import type { NaiveJob, NaiveResult } from "./naive.ts";
 import { describeMachine, printTable, writeBenchmarksMd, type CorpusResult } from "./report.ts";
 import { ADDON_PARTS, runAddonBench, type AddonPart } from "./addon/index.ts";
+import { benchGateway, type GatewayResult } from "./gateway/index.ts";
+import { printGateway, writeGatewaySection } from "./gateway/report.ts";
 
 /**
  * `npm run bench [-- --sizes 25,250,small,1000] [--no-write]`: for each corpus, in one run and
@@ -23,8 +25,10 @@ import { ADDON_PARTS, runAddonBench, type AddonPart } from "./addon/index.ts";
  * BENCHMARKS.md is rebuilt from the latest result of every corpus.
  *
  * Then the add-on and panel figures (test/bench/addon/): webhook acknowledgement, push-to-live,
- * panel history API, panel JS size. `--only deployer|addon|panel|webhook|push|api` (comma-separated)
- * runs a selection; by default everything runs, the deployer corpora first.
+ * panel history API, panel JS size. Then the hosting gateway against a plain Node static server
+ * and nginx (test/bench/gateway/; `--gateway-seconds N` per cell, default 10).
+ * `--only deployer|addon|panel|webhook|push|api|gateway` (comma-separated) runs a selection; by
+ * default everything runs, the deployer corpora first.
  */
 
 const ROOT = resolve(".bench");
@@ -36,7 +40,9 @@ const FUNCTION_TIMEOUT_S = 1800;
 const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: "string" }, only: { type: "string" }, "no-write": { type: "boolean", default: false } } });
+  const { values } = parseArgs({
+    options: { sizes: { type: "string" }, only: { type: "string" }, "no-write": { type: "boolean", default: false }, "gateway-seconds": { type: "string" } },
+  });
   const only = parseOnly(values.only);
   const selected = parseSizes(values.sizes);
   const machine = describeMachine();
@@ -44,20 +50,39 @@ async function main(): Promise<void> {
   const started = Date.now();
   if (only.deployer) await benchDeployer(selected, machine, !values["no-write"]);
   if (only.addon.length > 0) await runAddonBench(ROOT, only.addon, { write: !values["no-write"], file: resolve("BENCHMARKS.md"), machine, log });
+  if (only.gateway) await benchGatewayPart(machine, !values["no-write"], parseSeconds(values["gateway-seconds"]));
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-function parseOnly(raw: string | undefined): { deployer: boolean; addon: AddonPart[] } {
-  if (!raw) return { deployer: true, addon: [...ADDON_PARTS] };
+function parseOnly(raw: string | undefined): { deployer: boolean; addon: AddonPart[]; gateway: boolean } {
+  if (!raw) return { deployer: true, addon: [...ADDON_PARTS], gateway: true };
   const parts = new Set<AddonPart>();
   let deployer = false;
+  let gateway = false;
   for (const name of raw.split(",").map((s) => s.trim().toLowerCase())) {
     if (name === "deployer") deployer = true;
+    else if (name === "gateway") gateway = true;
     else if (name === "addon") for (const p of ["webhook", "push", "api"] as const) parts.add(p);
     else if ((ADDON_PARTS as readonly string[]).includes(name)) parts.add(name as AddonPart);
-    else throw new Error(`unknown --only "${name}": use deployer, addon, panel, webhook, push or api, comma-separated`);
+    else throw new Error(`unknown --only "${name}": use deployer, addon, panel, webhook, push, api or gateway, comma-separated`);
   }
-  return { deployer, addon: ADDON_PARTS.filter((p) => parts.has(p)) };
+  return { deployer, addon: ADDON_PARTS.filter((p) => parts.has(p)), gateway };
+}
+
+function parseSeconds(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--gateway-seconds "${raw}": use a whole number of seconds ≥ 1`);
+  return seconds;
+}
+
+/** The gateway part: its result cached in .bench/results/gateway.json, its section of BENCHMARKS.md rebuilt from it. */
+async function benchGatewayPart(machine: ReturnType<typeof describeMachine>, write: boolean, seconds: number | undefined): Promise<void> {
+  const result: GatewayResult = await benchGateway(ROOT, { seconds, log });
+  mkdirSync(join(ROOT, "results"), { recursive: true });
+  writeFileSync(join(ROOT, "results", "gateway.json"), JSON.stringify(result, null, 2));
+  printGateway(result, machine);
+  if (write) writeGatewaySection(resolve("BENCHMARKS.md"), result, machine);
 }
 
 async function benchDeployer(selected: CorpusName[], machine: ReturnType<typeof describeMachine>, write: boolean): Promise<void> {

@@ -28,9 +28,10 @@ function tagsFor(name: string): (ScalarTag | CollectionTag)[] {
 const customTags = ["Ref", "GetAtt", "Condition", ...FUNCTIONS].flatMap(tagsFor);
 
 export type Template = {
-  Parameters?: Record<string, { Type: string; Default?: unknown }>;
-  Resources: Record<string, { Type: string; DependsOn?: string | string[]; Properties?: Record<string, unknown> }>;
-  Outputs?: Record<string, { Value: unknown }>;
+  Parameters?: Record<string, { Type: string; Default?: unknown; AllowedPattern?: string; AllowedValues?: unknown[] }>;
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, { Type: string; Condition?: string; DependsOn?: string | string[]; Properties?: Record<string, unknown> }>;
+  Outputs?: Record<string, { Value: unknown; Condition?: string }>;
 };
 
 export function parseTemplate(text: string): Template {

@@ -11,6 +11,7 @@ import { ensureStorage } from "../../core/setup.ts";
 import { HANDLER, RUNTIME } from "../../server/cli/release/bundle.ts";
 import { functionEnvironment } from "../../server/cli/release/function-config.ts";
 import { NOTIFICATION_EVENT, NOTIFICATION_FILTER } from "../../server/cli/release/notification.ts";
+import { IMMUTABLE, REVALIDATE } from "../../lambda/deploy/cache-control.ts";
 import { danglingReferences, parseTemplate, type Template } from "./cfn-yaml.ts";
 
 const run = promisify(execFile);
@@ -186,6 +187,82 @@ describe("infra/template.yaml", () => {
     expect(JSON.stringify(statements.map((s) => s.Resource))).not.toMatch(/"\*"|:::\*/);
     const dynamo = (statements as { Action: unknown; Resource: unknown }[]).find((s) => [s.Action].flat().includes("dynamodb:Query"))!;
     expect(dynamo.Resource).toContainEqual({ "Fn::Sub": `${sub("SitesTable.Arn")}/index/bySite` });
+  });
+
+  describe("the CloudFront distribution in front of the hosting gateway", () => {
+    const CDN_PARAMETERS = ["CdnAlternateDomain", "CdnCertificateArn", "CdnOriginDomain"];
+    const CDN_RESOURCES: Record<string, string> = {
+      SitesCachePolicy: "AWS::CloudFront::CachePolicy",
+      SitesOriginRequestPolicy: "AWS::CloudFront::OriginRequestPolicy",
+      SitesDistribution: "AWS::CloudFront::Distribution",
+    };
+    const distribution = () => props("SitesDistribution").DistributionConfig;
+    const maxAge = (cacheControl: string) => Number(/max-age=(\d+)/.exec(cacheControl)?.[1]);
+
+    it("exists only when its three parameters are set, so stacks created without them update unchanged", () => {
+      for (const name of CDN_PARAMETERS) expect(template.Parameters?.[name]?.Default, name).toBe("");
+      const notEmpty = (name: string) => ({ "Fn::Not": [{ "Fn::Equals": [{ Ref: name }, ""] }] });
+      expect(template.Conditions?.HasCdn).toEqual({ "Fn::And": CDN_PARAMETERS.map(notEmpty) });
+      for (const [id, type] of Object.entries(CDN_RESOURCES)) {
+        expect(template.Resources[id]?.Type, id).toBe(type);
+        expect(template.Resources[id]?.Condition, id).toBe("HasCdn");
+      }
+      // Nothing that always exists may refer to what exists only with the CDN.
+      const unconditional = { ...template, Resources: Object.fromEntries(Object.entries(template.Resources).filter(([, r]) => !r.Condition)) };
+      unconditional.Outputs = Object.fromEntries(Object.entries(template.Outputs ?? {}).filter(([, o]) => !o.Condition));
+      expect(danglingReferences(unconditional).filter((r) => r.name in CDN_RESOURCES)).toEqual([]);
+      expect(template.Outputs?.CdnDomainName).toMatchObject({ Condition: "HasCdn", Value: { "Fn::GetAtt": ["SitesDistribution", "DomainName"] } });
+    });
+
+    it("takes its aliases and certificate from the parameters; the certificate must be in us-east-1", () => {
+      const config = distribution();
+      expect(config.Aliases).toEqual([{ Ref: "CdnAlternateDomain" }]);
+      expect(config.ViewerCertificate).toMatchObject({ AcmCertificateArn: { Ref: "CdnCertificateArn" }, SslSupportMethod: "sni-only" });
+      const arn = new RegExp(template.Parameters!.CdnCertificateArn!.AllowedPattern!);
+      expect(arn.test("arn:aws:acm:us-east-1:123456789012:certificate/1f2e3d4c-0000-4a5b-9c8d-123456789abc")).toBe(true);
+      expect(arn.test("arn:aws:acm:eu-west-1:123456789012:certificate/1f2e3d4c-0000-4a5b-9c8d-123456789abc")).toBe(false);
+      const alias = new RegExp(template.Parameters!.CdnAlternateDomain!.AllowedPattern!);
+      expect(alias.test("*.sites.example.com")).toBe(true);
+      expect(alias.test("sites.example.com")).toBe(false);
+    });
+
+    it("keys the cache on Host and the normalised Accept-Encoding, never on cookies", () => {
+      const key = props("SitesCachePolicy").CachePolicyConfig.ParametersInCacheKeyAndForwardedToOrigin;
+      expect(key.HeadersConfig).toEqual({ HeaderBehavior: "whitelist", Headers: ["Host"] });
+      expect(key.EnableAcceptEncodingGzip).toBe(true);
+      expect(key.EnableAcceptEncodingBrotli).toBe(true);
+      expect(key.CookiesConfig).toEqual({ CookieBehavior: "none" });
+      // The gateway's redirects carry the query string over.
+      expect(key.QueryStringsConfig).toEqual({ QueryStringBehavior: "all" });
+    });
+
+    it("honours the gateway's Cache-Control: HTML revalidates, fingerprinted assets stay a year, no header = not cached", () => {
+      const policy = props("SitesCachePolicy").CachePolicyConfig;
+      expect(policy.MinTTL).toBe(0);
+      expect(policy.DefaultTTL).toBe(0);
+      expect(maxAge(REVALIDATE)).toBe(0);
+      expect(policy.MaxTTL).toBe(maxAge(IMMUTABLE));
+    });
+
+    it("forwards the visitor's Host to the gateway, redirects to HTTPS, serves HTTP/2 and HTTP/3, compresses", () => {
+      const orp = props("SitesOriginRequestPolicy").OriginRequestPolicyConfig;
+      expect(orp.HeadersConfig).toEqual({ HeaderBehavior: "whitelist", Headers: ["Host"] });
+      // Forwarded cookies would stop CloudFront answering conditional requests.
+      expect(orp.CookiesConfig).toEqual({ CookieBehavior: "none" });
+      const config = distribution();
+      const [origin, ...others] = config.Origins;
+      expect(others).toEqual([]);
+      expect(origin.DomainName).toEqual({ Ref: "CdnOriginDomain" });
+      expect(config.HttpVersion).toBe("http2and3");
+      expect(config.DefaultCacheBehavior).toMatchObject({
+        TargetOriginId: origin.Id,
+        ViewerProtocolPolicy: "redirect-to-https",
+        Compress: true,
+        CachePolicyId: { Ref: "SitesCachePolicy" },
+        OriginRequestPolicyId: { Ref: "SitesOriginRequestPolicy" },
+        AllowedMethods: ["GET", "HEAD"],
+      });
+    });
   });
 
   it("passes cfn-lint (CloudFormation's own schema and rules, incl. circular dependencies)", async () => {
