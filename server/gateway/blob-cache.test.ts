@@ -119,6 +119,24 @@ describe("the gateway's blob cache", () => {
     expect(cache.reads).toBe(before.reads);
   });
 
+  it("decodes a gzip-stored file once for clients that refuse gzip, and keeps the decoded copy in the budget", async () => {
+    const page = Buffer.from(Array.from({ length: 400 }, (_, i) => `<p>paragraph ${i}</p>\n`).join(""));
+    await putSite({ workspace: "acme", repo: "plain" }, "01J00000000000000000000004", { "index.html": { body: page, type: "text/html; charset=utf-8", gzip: true } });
+    const plainHost = `plain--acme.${SITES_DOMAIN}`;
+    const before = { bytes: cache.bytes, reads: cache.reads };
+    for (let i = 0; i < 3; i++) {
+      const reply = await cachedGet("/", {}, "GET", plainHost);
+      expect(reply.headers["content-encoding"]).toBeUndefined();
+      expect(reply.body.equals(page)).toBe(true);
+    }
+    const zipped = await cachedGet("/", { "accept-encoding": "gzip" }, "GET", plainHost);
+    expect(zipped.headers["content-encoding"]).toBe("gzip");
+    expect(cache.reads).toBe(before.reads + 1);
+    // Both the stored gzip bytes and the decoded page are held (the stored ones are smaller).
+    expect(cache.bytes - before.bytes).toBeGreaterThan(page.length);
+    expect(cache.bytes).toBeLessThanOrEqual(BUDGET);
+  });
+
   it("reads a cold blob from S3 once, however many visitors miss it at the same moment", async () => {
     const cold = randomBytes(20_000);
     await putSite({ workspace: "acme", repo: "cold" }, "01J00000000000000000000002", { "index.html": { body: cold, type: "image/png" } });

@@ -1,4 +1,6 @@
 import type { Readable } from "node:stream";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Lru } from "./lru.ts";
 
@@ -8,7 +10,13 @@ import { Lru } from "./lru.ts";
  * manifest names, not what a blob holds. The cache is bounded by bytes (least recently used
  * first out); only blobs up to `maxFileBytes` are kept, larger ones keep streaming from S3 and
  * are never held whole. Concurrent misses for one blob share one S3 read.
+ *
+ * A gzip-stored blob asked for by a client that refuses gzip is decoded once and its decoded
+ * bytes are kept too (under their own key, in the same byte budget), so such clients cost a
+ * memory copy rather than a gunzip per request.
  */
+
+const gunzipAsync = promisify(gunzip);
 
 export type BlobCacheOptions = { budgetBytes: number; maxFileBytes: number };
 
@@ -38,23 +46,42 @@ export class BlobCache {
 
   /** The blob's stored bytes, from memory or read once from S3. Only for sizes `holds` accepts. */
   get(blobKey: string, storedSize: number): Promise<Buffer> {
-    const hit = this.lru.get(blobKey);
+    return this.through(blobKey, () => this.read(blobKey, storedSize));
+  }
+
+  /**
+   * A gzip-stored blob's decoded bytes (`size` long, from the manifest), decoded once and kept
+   * while they fit the file limit; larger ones are decoded for this request only.
+   */
+  decoded(blobKey: string, storedSize: number, size: number): Promise<Buffer> {
+    const decode = async () => {
+      const bytes = await gunzipAsync(await this.get(blobKey, storedSize));
+      if (bytes.length !== size) throw new Error(`blob ${blobKey} decodes to ${bytes.length} bytes, not the manifest's ${size}`);
+      return bytes;
+    };
+    if (size > this.opts.maxFileBytes) return decode();
+    return this.through(`${blobKey}#identity`, decode);
+  }
+
+  /** A hit from memory, else one shared load whose result is kept. */
+  private through(key: string, load: () => Promise<Buffer>): Promise<Buffer> {
+    const hit = this.lru.get(key);
     if (hit) return Promise.resolve(hit);
-    const pending = this.loading.get(blobKey);
+    const pending = this.loading.get(key);
     if (pending) return pending;
-    const load = this.read(blobKey, storedSize).then(
+    const loaded = load().then(
       (bytes) => {
-        this.loading.delete(blobKey);
-        this.lru.set(blobKey, bytes, bytes.length);
+        this.loading.delete(key);
+        this.lru.set(key, bytes, bytes.length);
         return bytes;
       },
       (err: unknown) => {
-        this.loading.delete(blobKey);
+        this.loading.delete(key);
         throw err;
       },
     );
-    this.loading.set(blobKey, load);
-    return load;
+    this.loading.set(key, loaded);
+    return loaded;
   }
 
   private async read(blobKey: string, storedSize: number): Promise<Buffer> {

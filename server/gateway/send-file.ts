@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { promisify } from "node:util";
-import { createGunzip, gunzip } from "node:zlib";
+import { createGunzip } from "node:zlib";
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { ManifestFile } from "../../core/manifest.ts";
 import type { BlobCache } from "./blob-cache.ts";
@@ -22,8 +21,6 @@ import { chooseRepresentation, ifNoneMatchHits, type Representation } from "./ne
  */
 
 export type SendContext = { req: IncomingMessage; res: ServerResponse; s3: S3Client; bucket: string; cache?: BlobCache };
-
-const gunzipAsync = promisify(gunzip);
 
 export type SendOutcome = { status: number; bytes?: Promise<void> };
 
@@ -70,8 +67,9 @@ export async function sendManifestFile(ctx: SendContext, file: ManifestFile, sta
 
   if (ctx.cache?.holds(file.storedSize)) {
     // A hot blob from memory (blob-cache.ts): the same bytes S3 would stream, without touching S3.
-    const stored = await ctx.cache.get(file.blobKey, file.storedSize);
-    const body = rep.decode ? await gunzipAsync(stored) : range ? stored.subarray(range.start, range.end + 1) : stored;
+    const body = rep.decode
+      ? await ctx.cache.decoded(file.blobKey, file.storedSize, file.size)
+      : await ctx.cache.get(file.blobKey, file.storedSize).then((stored) => (range ? stored.subarray(range.start, range.end + 1) : stored));
     res.writeHead(sentStatus, headers);
     res.end(body);
     return { status: sentStatus };
