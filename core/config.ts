@@ -33,6 +33,7 @@ const EnvSchema = z.object({
   HOIST_UPLOAD_CONCURRENCY: intFrom(16),
   HOIST_LAMBDA_TIMEOUT: intFrom(60),
   HOIST_TIMEOUT_MARGIN_MS: intFrom(2000),
+  HOIST_MAX_CONTINUATIONS: z.coerce.number().int().nonnegative().default(20),
   HOIST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   HOIST_LOG_HTTP_URL: z.string().url().optional(),
   HOIST_ADDON_KEY: z.string().regex(/^[a-zA-Z0-9._-]+$/).default("hoist-deploys"),
@@ -94,6 +95,8 @@ export type Config = {
   uploadConcurrency: number;
   lambdaTimeoutSeconds: number;
   timeoutMarginMs: number;
+  /** How often one deploy may be handed on to a fresh run at the function's time limit (lambda/deploy/continuation.ts). */
+  maxContinuations: number;
   log: { level: string; httpUrl?: string };
   /** The deployer function on AWS, as `hoist lambda deploy` creates and updates it. */
   lambda: { functionName: string; roleArn?: string; memoryMb: number; alias: string };
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadConcurrency: e.HOIST_UPLOAD_CONCURRENCY,
     lambdaTimeoutSeconds: e.HOIST_LAMBDA_TIMEOUT,
     timeoutMarginMs: e.HOIST_TIMEOUT_MARGIN_MS,
+    maxContinuations: e.HOIST_MAX_CONTINUATIONS,
     log: { level: e.HOIST_LOG_LEVEL, httpUrl: e.HOIST_LOG_HTTP_URL },
     lambda: {
       functionName: e.HOIST_LAMBDA_FUNCTION_NAME,
@@ -216,6 +220,7 @@ export function configToEnv(config: Config): Record<string, string> {
     HOIST_MAX_PATH_DEPTH: String(config.limits.maxPathDepth),
     HOIST_UPLOAD_CONCURRENCY: String(config.uploadConcurrency),
     HOIST_TIMEOUT_MARGIN_MS: String(config.timeoutMarginMs),
+    HOIST_MAX_CONTINUATIONS: String(config.maxContinuations),
     HOIST_LOG_LEVEL: config.log.level,
     HOIST_RETENTION_DAYS: String(config.retention.days),
     HOIST_RETENTION_PER_STAGE: String(config.retention.perStage),

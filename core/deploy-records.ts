@@ -21,6 +21,17 @@ import type { SiteSettings } from "./site-settings.ts";
  *   t2  run A finishes: condition `runId = A` holds → final status written
  * A killed run A never writes; after its lease, B re-claims with runId = B, and a late write
  * from A (if it were somehow alive) fails on `runId = A`.
+ *
+ * Continuations (docs/architecture.md, "Deploys that outlive the function"): a run about to reach
+ * its function's deadline hands the deploy off instead of ending it —
+ *   t0  run A: checkpoint written; handOff: runId = C (a fresh token), continuations + 1,
+ *       lease = A's own deadline; then A invokes the deployer with token C
+ *   t1  the continuation claims with token C (runId = C → runId = D); a duplicate of that event
+ *       finds runId = D and exits; a retry of A's original event finds the lease unexpired
+ *   t2  D finishes or hands off again, exactly as A did.
+ * If A is killed before invoking C, Lambda's retry of A's event (after A's deadline) claims it;
+ * whoever takes the deploy resumes from the checkpoint, and the token only decides who may take
+ * it before the lease has passed.
  */
 
 export type DeployStatus = "queued" | "running" | "succeeded" | "failed" | "timed_out" | "superseded";
@@ -48,6 +59,25 @@ export type DeployProgress = {
   /** What ran out, e.g. "function timeout 60 s (stopped at 58 s)". */
   limit?: string;
   elapsedMs?: number;
+};
+
+/** One run of a deploy that needed more than one (a continuation or a retry after a kill). */
+export type DeployRun = {
+  /** 1 for the first run. */
+  run: number;
+  startedAt: string;
+  elapsedMs: number;
+  /** Files this run stored itself, and their bytes. */
+  filesStored: number;
+  bytesStored: number;
+  /** Files taken over from the checkpoint of earlier runs (not read again beyond their tar headers). */
+  filesResumed: number;
+  /** Time spent re-reading the archive up to where earlier runs had got. */
+  skipMs: number;
+  /** How far into the archive (compressed bytes) the run got. */
+  archiveBytesRead: number;
+  /** How the run ended: handed off at its time limit, or the deploy's outcome. */
+  ended: "continued" | "finished";
 };
 
 export type DeployLogLine = { t: string; level: "info" | "warn" | "error"; msg: string };
@@ -94,6 +124,10 @@ export type DeployRecord = {
   redrives?: number;
   /** While still queued: what is happening before the deployer starts. */
   phase?: "downloading";
+  /** How often a run handed this deploy on to a continuation at its function's time limit. */
+  continuations?: number;
+  /** The runs of a deploy that needed more than one, oldest first (see DeployRun). */
+  runs?: DeployRun[];
 };
 
 export type NewDeploy = Omit<DeployRecord, "status" | "queuedAt"> & { queuedAt?: string };
@@ -103,6 +137,8 @@ export const MAX_LOG_LINES = 100;
 /** The conditions of the deploys table, each written once (`#status`: a reserved word). */
 const IS_NEW = "attribute_not_exists(deployId)";
 const CLAIMABLE = "#status = :queued OR (#status = :running AND leaseExpiresAt < :now)";
+/** A continuation's claim: the token its predecessor handed off with. */
+const HANDED_TO_ME = "#status = :running AND runId = :token";
 /** The run that claimed the deploy still holds it: every write of a run is conditioned on this. */
 const RUNNING_AND_MINE = "#status = :running AND runId = :runId";
 const ABANDONED = "#status = :running AND leaseExpiresAt < :before";
@@ -199,6 +235,60 @@ export class DeployRecords {
     }
   }
 
+  /**
+   * A continuation takes the deploy with the token its predecessor handed off with (`handOff`).
+   * Does not count as an attempt. Null when the token is stale: another run already took it.
+   */
+  async claimHandedOff(siteId: string, deployId: string, run: { token: string; runId: string; leaseMs: number; now?: number }): Promise<DeployRecord | null> {
+    const now = run.now ?? Date.now();
+    try {
+      const out = await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { siteId, deployId },
+          UpdateExpression: "SET runId = :runId, leaseExpiresAt = :lease",
+          ConditionExpression: HANDED_TO_ME,
+          ExpressionAttributeNames: STATUS_NAME,
+          ExpressionAttributeValues: { ":running": "running", ":token": run.token, ":runId": run.runId, ":lease": now + run.leaseMs },
+          ReturnValues: "ALL_NEW",
+        }),
+      );
+      return out.Attributes as DeployRecord;
+    } catch (err) {
+      if (isConditionFailure(err)) return null;
+      throw err;
+    }
+  }
+
+  /**
+   * Hands a running deploy on to a continuation: the claim moves to `token` (which only the
+   * continuation's event carries), the count goes up, and this run's summary is added. False
+   * when this run no longer holds the deploy (nothing written).
+   */
+  async handOff(siteId: string, deployId: string, runId: string, next: { token: string; leaseMs: number; progress: DeployProgress; run: DeployRun; log?: DeployLogLine[]; now?: number }): Promise<boolean> {
+    const now = next.now ?? Date.now();
+    return updateIf(this.db, {
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression:
+        "SET runId = :token, leaseExpiresAt = :lease, continuations = if_not_exists(continuations, :zero) + :one, progress = :p, runs = list_append(if_not_exists(runs, :none), :run), #log = :log",
+      ConditionExpression: RUNNING_AND_MINE,
+      ExpressionAttributeNames: { ...STATUS_NAME, "#log": "log" },
+      ExpressionAttributeValues: {
+        ":token": next.token,
+        ":lease": now + next.leaseMs,
+        ":zero": 0,
+        ":one": 1,
+        ":p": next.progress,
+        ":none": [],
+        ":run": [next.run],
+        ":log": (next.log ?? []).slice(-MAX_LOG_LINES),
+        ":running": "running",
+        ":runId": runId,
+      },
+    });
+  }
+
   /** Records live progress of a running deploy; silently ignored once the run lost its claim. */
   async reportProgress(siteId: string, deployId: string, runId: string, progress: DeployProgress): Promise<void> {
     await updateIf(this.db, {
@@ -241,6 +331,8 @@ export class DeployRecords {
       url?: string;
       log?: DeployLogLine[];
       startedAt?: string;
+      /** This run's summary, added to `runs` when the deploy had earlier runs. */
+      run?: DeployRun;
     },
   ): Promise<boolean> {
     const finishedAt = new Date();
@@ -269,6 +361,11 @@ export class DeployRecords {
       sets.push(`#${name} = :${name}`);
       names[`#${name}`] = name;
       values[`:${name}`] = value;
+    }
+    if (outcome.run) {
+      sets.push("runs = list_append(if_not_exists(runs, :none), :run)");
+      values[":none"] = [];
+      values[":run"] = [outcome.run];
     }
     return updateIf(this.db, {
       TableName: this.table,

@@ -13,7 +13,13 @@ export class DeployLog {
   private static readonly HEAD = MAX_LOG_LINES - 20;
   private static readonly TAIL = 19;
 
-  constructor(readonly logger: Logger) {}
+  /** `earlier`: lines of this deploy's earlier runs (continuations carry the log on). */
+  constructor(
+    readonly logger: Logger,
+    earlier: readonly DeployLogLine[] = [],
+  ) {
+    for (const line of earlier) this.keepLine(line);
+  }
 
   info(msg: string, fields: Record<string, unknown> = {}): void {
     this.logger.info(fields, msg);
@@ -31,7 +37,10 @@ export class DeployLog {
   }
 
   private keep(level: DeployLogLine["level"], msg: string): void {
-    const line = { t: new Date().toISOString(), level, msg };
+    this.keepLine({ t: new Date().toISOString(), level, msg });
+  }
+
+  private keepLine(line: DeployLogLine): void {
     if (this.head.length < DeployLog.HEAD) {
       this.head.push(line);
       return;

@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import { ulid } from "ulid";
 import type { Clients } from "../../core/aws.ts";
 import type { Config } from "../../core/config.ts";
-import { DeployRecords, type DeployProgress, type DeployRecord, type DeployStats } from "../../core/deploy-records.ts";
+import { DeployRecords, type DeployProgress, type DeployRecord, type DeployRun, type DeployStats } from "../../core/deploy-records.ts";
 import { HoistError, isHoistError } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import { writeManifest, type Manifest, type ManifestFile } from "../../core/manifest.ts";
@@ -12,6 +12,8 @@ import { parseSiteId, stageHostLabel, stageUrl } from "../../core/site.ts";
 import { Sites } from "../../core/sites.ts";
 import type { ArchiveMeter } from "./archive-reader.ts";
 import { BlobStore } from "./blob-store.ts";
+import { checkpointPrefix, CheckpointWriter, deleteCheckpoint, readCheckpoint, type CheckpointEntry, type CheckpointPlace } from "./checkpoint.ts";
+import type { Continue } from "./continuation.ts";
 import { DeployLog } from "./deploy-log.ts";
 import { knownBlobs } from "./known-blobs.ts";
 import { newCounters, storeArchive, type StoreCounters } from "./store-archive.ts";
@@ -23,8 +25,18 @@ export type LambdaClock = { getRemainingTimeInMillis(): number };
 
 export type RunResult =
   | { outcome: "finished"; record: DeployRecord }
+  | { outcome: "continued"; continuation: number }
   | { outcome: "skipped"; why: "no_record" | "already_claimed" | "lost_claim" };
 
+/** How a run is started: by the staged archive's S3 event, or as a continuation with its hand-off token. */
+export type RunOptions = {
+  /** The token of the hand-off this run continues (continuation.ts). */
+  token?: string;
+  /** Starts a continuation; without it, a run that runs out of time ends the deploy `timed_out`. */
+  continueWith?: Continue;
+};
+
+/** Live progress and a checkpoint segment are written this often. */
 const PROGRESS_EVERY_MS = 2000;
 
 /**
@@ -33,7 +45,7 @@ const PROGRESS_EVERY_MS = 2000;
  *   pointer (one conditional write) → record the outcome.
  * The live site changes only at the pointer flip; every failure before it leaves the site as it was.
  */
-export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock: LambdaClock): Promise<RunResult> {
+export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock: LambdaClock, opts: RunOptions = {}): Promise<RunResult> {
   const { config, clients } = deps;
   const records = new DeployRecords(clients.db, config.tables.deploys);
   const sites = new Sites(clients.db, config.tables.sites);
@@ -46,18 +58,41 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
   }
   const runId = ulid();
   const remainingMs = clock.getRemainingTimeInMillis();
-  const record = await records.claim(staged.siteId, staged.deployId, { runId, leaseMs: remainingMs });
-  if (!record) {
+  // A continuation takes the deploy with its token; failing that (its predecessor's hand-off was
+  // already taken, or this is Lambda's retry of a continuation that was killed) it claims like any run.
+  const claimed =
+    (opts.token ? await records.claimHandedOff(staged.siteId, staged.deployId, { token: opts.token, runId, leaseMs: remainingMs }) : null) ??
+    (await records.claim(staged.siteId, staged.deployId, { runId, leaseMs: remainingMs }));
+  if (!claimed) {
     logger.info({ status: existing.status }, "deploy already taken by another run; nothing to do");
     return { outcome: "skipped", why: "already_claimed" };
   }
+  const record: DeployRecord = claimed;
 
-  const log = new DeployLog(logger.child({ runId, attempt: record.attempt }));
+  const continuations = record.continuations ?? 0;
+  // Whether an earlier run of this deploy may have stored files (a continuation, or a retry after a kill).
+  const resuming = continuations > 0 || (record.attempt ?? 1) > 1;
+  const log = new DeployLog(logger.child({ runId, attempt: record.attempt, continuation: continuations }), record.log);
   const watchdog = startWatchdog(remainingMs, config.timeoutMarginMs);
   const started = Date.now();
+  const runStartedAt = new Date(started).toISOString();
   const counters = newCounters();
   const meter: ArchiveMeter = { compressedBytes: 0, uncompressedBytes: 0 };
   let archiveBytes: number | undefined;
+  let skipMs = 0;
+  let checkpoint: CheckpointWriter | undefined;
+  let place: CheckpointPlace | undefined;
+  const runSummary = (ended: DeployRun["ended"]): DeployRun => ({
+    run: (record.runs?.length ?? 0) + 1,
+    startedAt: runStartedAt,
+    elapsedMs: Date.now() - started,
+    filesStored: counters.filesDone - counters.filesResumed,
+    bytesStored: counters.bytesDone - counters.bytesResumed,
+    filesResumed: counters.filesResumed,
+    skipMs,
+    archiveBytesRead: meter.compressedBytes,
+    ended,
+  });
   const progress = (limit?: string): DeployProgress => ({
     filesDone: counters.filesDone,
     bytesDone: counters.bytesDone,
@@ -70,12 +105,15 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
   });
   const reporter = setInterval(() => {
     void records.reportProgress(staged.siteId, staged.deployId, runId, progress()).catch(() => undefined);
+    // Work stored so far survives a kill: at most these few seconds are done again.
+    void checkpoint?.flush().catch((err) => logger.warn({ err: (err as Error).message }, "could not write a checkpoint segment"));
   }, PROGRESS_EVERY_MS);
 
   const finish = async (outcome: Parameters<DeployRecords["finish"]>[3]): Promise<RunResult> => {
     let ok: boolean;
+    const run = continuations > 0 || (record.runs?.length ?? 0) > 0 ? runSummary("finished") : undefined;
     try {
-      ok = await records.finish(staged.siteId, staged.deployId, runId, { ...outcome, startedAt: record.startedAt, log: log.toJSON() });
+      ok = await records.finish(staged.siteId, staged.deployId, runId, { ...outcome, startedAt: record.startedAt, log: log.toJSON(), run });
     } catch (err) {
       // The outcome could not be written: free the claim and let Lambda retry the whole run.
       await records.release(staged.siteId, staged.deployId, runId).catch(() => undefined);
@@ -85,20 +123,39 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       logger.warn("this run lost its claim on the deploy before finishing; its outcome was not recorded");
       return { outcome: "skipped", why: "lost_claim" };
     }
-    // The deploy has its outcome: its staged archive is not needed again (gc sweeps it if this fails).
+    // The deploy has its outcome: its staged archive and checkpoint are not needed again (gc sweeps them if this fails).
     await clients.s3.send(new DeleteObjectCommand({ Bucket: staged.bucket, Key: staged.key })).catch(() => undefined);
+    await deleteCheckpoint({ s3: clients.s3, bucket: staged.bucket, prefix: checkpointPrefix(staged.key) }).catch(() => undefined);
     return { outcome: "finished", record: (await records.get(staged.siteId, staged.deployId))! };
   };
 
   const ref = parseSiteId(staged.siteId);
   const url = stageUrl(ref, record.stage, config.sitesDomain);
+  let caughtUp = false;
   try {
-    log.info(`Deploying ${record.commit.slice(0, 12)} of ${record.branch} (attempt ${record.attempt ?? 1})`);
+    if (continuations > 0) log.info(`Continuing (continuation ${continuations}, attempt ${record.attempt ?? 1})`);
+    else log.info(`Deploying ${record.commit.slice(0, 12)} of ${record.branch} (attempt ${record.attempt ?? 1})`);
+    if (continuations > 0 && (await supersededNow(sites, ref, record))) {
+      log.warn("A newer deploy of this stage went live while this one was being continued; it stops here");
+      return await finish({ status: "superseded", reason: "deploy.superseded", reasonMessage: "A newer deploy of this branch went live while this one was running, so this one was not published. Nothing to do.", stats: statsOf(counters, meter) });
+    }
     const known = await knownBlobs(clients.s3, config.buckets.sites, sites, staged.siteId, record.stage, logger);
     const object = await clients.s3.send(new GetObjectCommand({ Bucket: staged.bucket, Key: staged.key }), { abortSignal: watchdog.signal });
     archiveBytes = object.ContentLength;
     if (archiveBytes !== undefined && archiveBytes > config.limits.maxArchiveBytes) {
       throw new HoistError("limits.archive_too_large", `The archive is ${archiveBytes} bytes compressed; the limit is ${config.limits.maxArchiveBytes}. Make the site smaller or raise HOIST_MAX_ARCHIVE_BYTES.`, { limit: config.limits.maxArchiveBytes });
+    }
+    let resume: Map<number, CheckpointEntry> | undefined;
+    if (object.ETag) {
+      place = { s3: clients.s3, bucket: staged.bucket, prefix: checkpointPrefix(staged.key), deployId: staged.deployId, archiveEtag: object.ETag };
+      checkpoint = new CheckpointWriter(place, runId);
+      if (resuming) {
+        const found = await readCheckpoint(place);
+        resume = found.entries;
+        // Blobs earlier runs stored count as known: a duplicate of one later in the archive is not uploaded again.
+        for (const entry of resume.values()) known.sizes.set(entry.file.blobKey, entry.file.storedSize);
+        log.info(`Picking up ${found.entries.size} files stored by earlier runs${found.ignored > 0 ? ` (${found.ignored} checkpoint segments of another archive or unreadable, ignored)` : ""}`);
+      }
     }
     const blobs = new BlobStore(clients.s3, config.buckets.sites, staged.siteId, known.sizes, watchdog.signal);
     const stored = await storeArchive({
@@ -110,8 +167,14 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       signal: watchdog.signal,
       counters,
       meter,
-      deployId: staged.deployId,
+      tempPrefix: `${staged.deployId}/${runId}`,
       previousFiles: known.previousFiles,
+      resume,
+      onStored: (entry) => checkpoint?.add(entry),
+      onCaughtUp: () => {
+        caughtUp = true;
+        skipMs = Date.now() - started;
+      },
     });
     watchdog.signal.throwIfAborted();
     const settings = record.settings ?? (stored.settingsFile ? parseSiteSettings(stored.settingsFile.name, stored.settingsFile.text) : {});
@@ -163,7 +226,9 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
     if (watchdog.signal.aborted && watchdog.signal.reason instanceof TimeBudgetExceeded) {
       // Lambda timeouts are whole seconds; the time left when the run started is just under it.
       const stopped = progress(`function timeout ${Math.ceil(remainingMs / 1000)} s (stopped at ${secondsOf(Date.now() - started)})`);
-      const message = timeoutMessage(stopped);
+      const handedOff = await continueLater(stopped);
+      if (handedOff) return handedOff;
+      const message = timeoutMessage(stopped, continuations, stuckReason());
       log.error(message);
       return await finish({ status: "timed_out", reason: "deploy.timed_out", reasonMessage: message, progress: stopped, stats: statsOf(counters, meter) });
     }
@@ -171,6 +236,53 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
   } finally {
     clearInterval(reporter);
     watchdog.stop();
+  }
+
+  /** Why another continuation would not get further, if it would not. */
+  function stuckReason(): string | undefined {
+    if (!opts.continueWith || !checkpoint) return undefined;
+    if (continuations >= config.maxContinuations) return `it was already continued ${continuations} times (HOIST_MAX_CONTINUATIONS)`;
+    // One run without progress may be bad luck (a slow moment); two in a row will not get better.
+    const previous = record.runs?.at(-1);
+    const stalled = (run: { filesStored: number } | undefined) => run !== undefined && run.filesStored === 0;
+    if (counters.filesDone - counters.filesResumed > 0 || !stalled(previous)) return undefined;
+    if (!caughtUp) return "re-reading the archive up to where the previous runs stopped took two runs' whole time";
+    return "two runs in a row stored no file (a single file takes longer than the function's time limit)";
+  }
+
+  /**
+   * At the time limit: save the checkpoint, hand the deploy to a continuation and start it.
+   * Undefined when the deploy must end `timed_out` instead (no way to continue, the limit of
+   * continuations, no progress), or when the hand-off could not be written.
+   */
+  async function continueLater(stopped: DeployProgress): Promise<RunResult | undefined> {
+    if (!opts.continueWith || !checkpoint || stuckReason()) return undefined;
+    const next = continuations + 1;
+    try {
+      await checkpoint.flush();
+      if (await supersededNow(sites, ref, record)) return undefined;
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, "could not save the checkpoint; ending the deploy instead of continuing");
+      return undefined;
+    }
+    const token = ulid();
+    const summary = runSummary("continued");
+    log.info(`Stored ${summary.filesStored} files in this run (${counters.filesDone} so far); continuing in a new run (continuation ${next})`);
+    const handed = await records.handOff(staged.siteId, staged.deployId, runId, { token, leaseMs: clock.getRemainingTimeInMillis(), progress: stopped, run: summary, log: log.toJSON() });
+    if (!handed) {
+      logger.warn("this run lost its claim on the deploy before handing it off");
+      return { outcome: "skipped", why: "lost_claim" };
+    }
+    try {
+      await opts.continueWith({ hoist: "continue-deploy", bucket: staged.bucket, key: staged.key, siteId: staged.siteId, deployId: staged.deployId, token, continuation: next });
+    } catch (err) {
+      // Nobody will take the hand-off: end the deploy in the continuation's name (its token holds the claim).
+      logger.error({ err: (err as Error).message }, "could not start the continuation");
+      const message = `The deploy needed more time than one run of the deployer, and starting the next run failed (${(err as Error).name}). The live site is unchanged; redeploy to try again.`;
+      await records.finish(staged.siteId, staged.deployId, token, { status: "timed_out", reason: "deploy.timed_out", reasonMessage: message, progress: stopped, stats: statsOf(counters, meter), startedAt: record.startedAt }).catch(() => undefined);
+      return { outcome: "skipped", why: "lost_claim" };
+    }
+    return { outcome: "continued", continuation: next };
   }
 
   async function failWith(err: unknown, stats: DeployStats): Promise<RunResult> {
@@ -221,11 +333,19 @@ function secondsOf(ms: number): string {
   return ms < 10_000 ? `${(Math.floor(ms / 100) / 10).toFixed(1)} s` : `${Math.floor(ms / 1000)} s`;
 }
 
-function timeoutMessage(p: DeployProgress): string {
+/** Whether a newer deploy of this stage has gone live since this one was dispatched. */
+async function supersededNow(sites: Sites, ref: ReturnType<typeof parseSiteId>, record: DeployRecord): Promise<boolean> {
+  const live = await sites.get(stageHostLabel(ref, record.stage));
+  return Boolean(live?.publishedOrder && live.publishedOrder > (record.dispatchOrder ?? record.deployId));
+}
+
+function timeoutMessage(p: DeployProgress, continuations: number, stuck?: string): string {
   const pct = p.archiveBytes ? Math.min(99, Math.floor((p.archiveBytesRead / p.archiveBytes) * 100)) : undefined;
   const where = pct !== undefined ? ` at ${pct}% of the archive` : "";
+  const runs = continuations > 0 ? ` in its run ${continuations + 1}` : "";
+  const why = stuck ? ` It was not continued again: ${stuck}.` : "";
   return (
-    `Timed out after ${secondsOf(p.elapsedMs ?? 0)}${where} (${p.filesDone} of ${p.filesSeen} files seen so far stored). ` +
+    `Timed out after ${secondsOf(p.elapsedMs ?? 0)}${runs}${where} (${p.filesDone} of ${p.filesSeen} files seen so far stored).${why} ` +
     "The live site is unchanged. Deploy fewer or smaller files (set a build folder in hoist.json), or raise the function timeout (HOIST_LAMBDA_TIMEOUT)."
   );
 }

@@ -13,6 +13,7 @@ import { Budget, TaskGroup } from "./budget.ts";
 import { CHUNK_BYTES, ChunkHasher } from "./chunk-hasher.ts";
 import { cacheControlFor } from "./cache-control.ts";
 import { contentTypeFor, shouldCompress } from "./content-type.ts";
+import type { CheckpointEntry, EntryMark } from "./checkpoint.ts";
 import { checkEntryPath, checkPathSafety, NameRegistry, splitTopFolder } from "./entry-path.ts";
 
 const gzip = promisify(gzipCallback);
@@ -35,10 +36,13 @@ export type StoreCounters = {
   compressedFiles: number;
   reusedBlobs: number;
   uploadedBlobs: number;
+  /** Of filesDone/bytesDone: files an earlier run of this deploy had stored (taken from its checkpoint). */
+  filesResumed: number;
+  bytesResumed: number;
 };
 
 export function newCounters(): StoreCounters {
-  return { filesSeen: 0, bytesSeen: 0, filesDone: 0, bytesDone: 0, originalBytes: 0, storedBytes: 0, uploadedBytes: 0, compressedFiles: 0, reusedBlobs: 0, uploadedBlobs: 0 };
+  return { filesSeen: 0, bytesSeen: 0, filesDone: 0, bytesDone: 0, originalBytes: 0, storedBytes: 0, uploadedBytes: 0, compressedFiles: 0, reusedBlobs: 0, uploadedBlobs: 0, filesResumed: 0, bytesResumed: 0 };
 }
 
 export type StoreInput = {
@@ -51,9 +55,19 @@ export type StoreInput = {
   signal: AbortSignal;
   counters: StoreCounters;
   meter: ArchiveMeter;
-  deployId: string;
+  /** Names this run's temporary uploads of large files (unique per run, so a killed run's leftovers never collide). */
+  tempPrefix: string;
   /** The stage's live deploy's files by path: large files are compared against them piece by piece. */
   previousFiles?: ReadonlyMap<string, ManifestFile>;
+  /**
+   * Entries earlier runs of this deploy already stored, by their index in the archive
+   * (checkpoint.ts): an entry whose tar header still matches is skipped, its manifest entry reused.
+   */
+  resume?: ReadonlyMap<number, CheckpointEntry>;
+  /** Called for every file this run stores, so it can be checkpointed. */
+  onStored?: (entry: CheckpointEntry) => void;
+  /** Called once the archive has been read up to the last entry `resume` holds. */
+  onCaughtUp?: () => void;
 };
 
 export type StoredArchive = {
@@ -74,10 +88,24 @@ export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
   let settingsFile: StoredArchive["settingsFile"];
   let entries = 0;
   let largeCount = 0;
+  // Where each entry sits in the archive: its index, and the data bytes of every entry before it.
+  let offset = 0;
+  let lastResumed = -1;
+  for (const index of input.resume?.keys() ?? []) lastResumed = Math.max(lastResumed, index);
+  let caughtUp = false;
+  const catchUp = () => {
+    if (caughtUp) return;
+    caughtUp = true;
+    input.onCaughtUp?.();
+  };
+  if (lastResumed < 0) catchUp();
 
   try {
     for await (const entry of readArchive(input.body, limits, input.meter, input.signal)) {
       tasks.check();
+      const mark: EntryMark = { index: entries, path: entry.path, size: entry.size, offset, cksum: entry.header.cksum ?? -1 };
+      if (entries > lastResumed) catchUp();
+      offset += Number.isSafeInteger(entry.size) && entry.size > 0 ? entry.size : 0;
       entries += 1;
       if (entries > limits.maxFiles) {
         throw new HoistError("limits.too_many_files", `The archive has more than ${limits.maxFiles} entries. Deploy fewer files (for example only the build folder) or raise HOIST_MAX_FILES.`, { limit: limits.maxFiles });
@@ -109,6 +137,22 @@ export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
       counters.filesSeen += 1;
       counters.bytesSeen += entry.size;
 
+      const done = input.resume?.get(mark.index);
+      if (done && sameEntry(done, mark, sitePath)) {
+        // An earlier run stored this very entry: skip its bytes, keep its manifest entry.
+        entry.resume();
+        files[sitePath] = done.file;
+        tally(counters, done.file.size, done.file.storedSize, done.uploadedBytes, done.reused, done.file.contentEncoding);
+        counters.filesResumed += 1;
+        counters.bytesResumed += done.file.size;
+        continue;
+      }
+      const stored = (out: Stored) => {
+        files[sitePath] = out.file;
+        tally(counters, out.file.size, out.file.storedSize, out.uploadedBytes, out.reused, out.file.contentEncoding);
+        input.onStored?.({ ...mark, sitePath, file: out.file, uploadedBytes: out.uploadedBytes, reused: out.reused });
+      };
+
       const contentType = contentTypeFor(sitePath);
       const cacheControl = cacheControlFor(sitePath, contentType);
       const compress = shouldCompress(sitePath, contentType);
@@ -124,7 +168,7 @@ export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
         }
         tasks.spawn(async () => {
           try {
-            files[sitePath] = await storeSmall(input, body, { contentType, cacheControl, compress });
+            stored(await storeSmall(input, body, { contentType, cacheControl, compress }));
           } finally {
             release();
           }
@@ -134,7 +178,7 @@ export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
         const release = await budget.acquire(Math.min(entry.size, IN_FLIGHT_BYTES / 2));
         try {
           largeCount += 1;
-          files[sitePath] = await storeLarge(input, sitePath, entry, `${input.deployId}/${largeCount}`, { contentType, cacheControl, compress }, input.previousFiles?.get(sitePath));
+          stored(await storeLarge(input, sitePath, entry, `${input.tempPrefix}-${largeCount}`, { contentType, cacheControl, compress }, input.previousFiles?.get(sitePath)));
         } finally {
           release();
         }
@@ -145,6 +189,7 @@ export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
     throw err;
   }
   await tasks.settle();
+  catchUp();
   if (names.size === 0 && !settingsFile) {
     throw new HoistError(
       "archive.empty",
@@ -210,13 +255,19 @@ async function readSmall(entry: ReadEntry, limits: DeployLimits, path: string): 
   return { bytes: Buffer.concat(chunks, size), hash: hash.digest("hex") };
 }
 
-type FileTraits = { contentType: string; cacheControl: string; compress: boolean };
+/** The same entry as the checkpoint's: index, path, size, position and header checksum all agree. */
+function sameEntry(done: CheckpointEntry, mark: EntryMark, sitePath: string): boolean {
+  return done.path === mark.path && done.size === mark.size && done.offset === mark.offset && done.cksum === mark.cksum && done.sitePath === sitePath && done.file.size === mark.size;
+}
 
-async function storeSmall(input: StoreInput, body: { bytes: Buffer; hash: string }, traits: FileTraits): Promise<ManifestFile> {
+type FileTraits = { contentType: string; cacheControl: string; compress: boolean };
+type Stored = { file: ManifestFile; uploadedBytes: number; reused: boolean };
+
+async function storeSmall(input: StoreInput, body: { bytes: Buffer; hash: string }, traits: FileTraits): Promise<Stored> {
   const reuse = input.blobs.reusable(body.hash, traits.compress && body.bytes.length > 0);
   if (reuse) {
-    tally(input.counters, body.bytes.length, reuse.storedSize, 0, true, reuse.contentEncoding);
-    return { hash: body.hash, size: body.bytes.length, storedSize: reuse.storedSize, contentType: traits.contentType, contentEncoding: reuse.contentEncoding, cacheControl: traits.cacheControl, blobKey: reuse.key };
+    const file = { hash: body.hash, size: body.bytes.length, storedSize: reuse.storedSize, contentType: traits.contentType, contentEncoding: reuse.contentEncoding, cacheControl: traits.cacheControl, blobKey: reuse.key };
+    return { file, uploadedBytes: 0, reused: true };
   }
   let stored = body.bytes;
   let contentEncoding: "gzip" | undefined;
@@ -228,8 +279,8 @@ async function storeSmall(input: StoreInput, body: { bytes: Buffer; hash: string
     }
   }
   const put = await input.blobs.putBuffer(body.hash, stored, { contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl });
-  tally(input.counters, body.bytes.length, stored.length, put.uploadedBytes, put.reused, contentEncoding);
-  return { hash: body.hash, size: body.bytes.length, storedSize: stored.length, contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl, blobKey: put.key };
+  const file = { hash: body.hash, size: body.bytes.length, storedSize: stored.length, contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl, blobKey: put.key };
+  return { file, uploadedBytes: put.uploadedBytes, reused: put.reused };
 }
 
 /**
@@ -240,7 +291,7 @@ async function storeSmall(input: StoreInput, body: { bytes: Buffer; hash: string
  * upload starts with the old file's matching prefix (read back from storage) and goes on with the
  * new bytes.
  */
-async function storeLarge(input: StoreInput, path: string, entry: ReadEntry, tempName: string, traits: FileTraits, previous: ManifestFile | undefined): Promise<ManifestFile> {
+async function storeLarge(input: StoreInput, path: string, entry: ReadEntry, tempName: string, traits: FileTraits, previous: ManifestFile | undefined): Promise<Stored> {
   const contentEncoding = traits.compress ? ("gzip" as const) : undefined;
   const source = (entry as unknown as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let size = 0;
@@ -282,8 +333,7 @@ async function storeLarge(input: StoreInput, path: string, entry: ReadEntry, tem
     digest = hasher.digest();
     if (!differs && previous && digest === previous.hash) {
       if (size !== entry.size) throw truncated(path);
-      tally(input.counters, size, previous.storedSize, 0, true, contentEncoding);
-      return { ...previous, contentType: traits.contentType, cacheControl: traits.cacheControl };
+      return { file: { ...previous, contentType: traits.contentType, cacheControl: traits.cacheControl }, uploadedBytes: 0, reused: true };
     }
   }
 
@@ -319,8 +369,8 @@ async function storeLarge(input: StoreInput, path: string, entry: ReadEntry, tem
     throw bodyFailure ?? err;
   }
   if (size !== entry.size) throw truncated(path);
-  tally(input.counters, size, put.storedBytes, put.uploadedBytes, put.reused, contentEncoding);
-  return { hash: digest!, size, storedSize: put.storedBytes, contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl, blobKey: put.key, chunks: hasher.chunks };
+  const file = { hash: digest!, size, storedSize: put.storedBytes, contentType: traits.contentType, contentEncoding, cacheControl: traits.cacheControl, blobKey: put.key, chunks: hasher.chunks };
+  return { file, uploadedBytes: put.uploadedBytes, reused: put.reused };
 }
 
 function truncated(path: string): HoistError {

@@ -38,6 +38,8 @@ export type DeployResultLine = {
   reusedBlobs: number;
   durationMs: number;
   url: string;
+  /** How often the deploy was handed on to a fresh run at the function's time limit. */
+  continuations: number;
 };
 
 /**
@@ -119,12 +121,21 @@ export async function deployArchive(config: Config, logger: Logger, args: Deploy
 /** How long a run that has recorded its outcome may take to finish its last steps. */
 const RUNNER_TIDY_MS = 10_000;
 
-/** Polls the record until it ends, the runner has finished every attempt, or the wait runs out. */
+/**
+ * Polls the record until it ends, the runner has finished every attempt, or the wait runs out.
+ * Each new run of the deploy (a continuation or a retry) starts the wait again.
+ */
 async function waitForEnd(records: DeployRecords, site: string, deployId: string, waitMs: number, runnerFinished: () => boolean): Promise<DeployRecord> {
-  const until = Date.now() + waitMs;
+  let until = Date.now() + waitMs;
+  let runs = 0;
   for (;;) {
     const finished = runnerFinished();
     const record = await records.get(site, deployId);
+    const seen = (record?.continuations ?? 0) + (record?.attempt ?? 0);
+    if (seen > runs) {
+      runs = seen;
+      until = Date.now() + waitMs;
+    }
     if (record && (FINAL_STATUSES.includes(record.status) || finished || Date.now() > until)) return record;
     await sleep(100);
   }
@@ -146,6 +157,7 @@ function resultLine(record: DeployRecord, url: string, wallMs: number): DeployRe
     reusedBlobs: stats?.reusedBlobs ?? 0,
     durationMs: record.durationMs ?? wallMs,
     url: record.url ?? url,
+    continuations: record.continuations ?? 0,
   };
 }
 

@@ -214,10 +214,17 @@ export class DeployQueue {
 
   /** Polls the record until the deployer ends it, or gives up at the watch budget and says why. */
   private async waitForEnd(record: DeployRecord, log: Logger): Promise<DeployRecord | undefined> {
-    const until = Date.now() + this.watchMs;
+    let until = Date.now() + this.watchMs;
+    let runs = 0;
     for (;;) {
       const current = await this.deps.records.get(record.siteId, record.deployId);
       if (!current || FINAL_STATUSES.includes(current.status)) return current;
+      // A deploy handed on to a continuation (or retried) is still making its way: watch it anew.
+      const seen = (current.continuations ?? 0) + (current.attempt ?? 0);
+      if (seen > runs) {
+        runs = seen;
+        until = Date.now() + this.watchMs;
+      }
       // Every deployer attempt was killed without a word: Lambda's async retries come within about
       // three minutes of a failure, each re-claiming the deploy; after that nobody will end it.
       const abandoned = current.status === "running" && (current.leaseExpiresAt ?? Number.POSITIVE_INFINITY) < Date.now() - ABANDONED_AFTER_MS;

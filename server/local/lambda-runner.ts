@@ -10,7 +10,11 @@ import type { Logger } from "../../core/log.ts";
  *  - each invocation runs in a worker process (kept warm between invocations, like a container);
  *  - at the function timeout the worker is killed without warning (SIGKILL), like Lambda;
  *  - asynchronous invocations (S3 notifications) that fail or time out are retried twice,
- *    after `retryDelaysMs` (Lambda waits about 1 and 2 minutes; locally we wait seconds).
+ *    after `retryDelaysMs` (Lambda waits about 1 and 2 minutes; locally we wait seconds), and
+ *    never before the failed attempt's deadline has passed (its claim on a deploy lasts until then);
+ *  - a handler may start a continuation of its work (lambda/deploy/continuation.ts): an
+ *    asynchronous invocation with the same function timeout, as `Invoke` with
+ *    InvocationType=Event is in AWS. An asynchronous invocation settles when its continuations have.
  */
 
 export type InvokeOutcome = { ok: true; result: unknown } | { ok: false; error: { name: string; message: string }; killed: boolean };
@@ -34,8 +38,16 @@ export class LocalLambda {
 
   constructor(private readonly opts: LocalLambdaOptions) {}
 
-  /** One synchronous invocation, with an optional per-call timeout (for `hoist deploy --timeout`). */
-  async invoke(event: unknown, timeoutSeconds = this.opts.timeoutSeconds): Promise<InvokeOutcome> {
+  /** Process ids of the workers running an invocation now (tests kill them, as a crash would). */
+  get busyPids(): number[] {
+    return [...this.busy].flatMap((worker) => (worker.child.pid === undefined ? [] : [worker.child.pid]));
+  }
+
+  /**
+   * One synchronous invocation, with an optional per-call timeout (for `hoist deploy --timeout`).
+   * Continuations the handler starts are invoked asynchronously and added to `continuations`.
+   */
+  async invoke(event: unknown, timeoutSeconds = this.opts.timeoutSeconds, continuations: Promise<InvokeOutcome>[] = []): Promise<InvokeOutcome> {
     const worker = this.idle.pop() ?? this.spawn();
     this.busy.add(worker);
     try {
@@ -54,8 +66,12 @@ export class LocalLambda {
         timedOut = true;
         worker.child.kill("SIGKILL");
       }, Math.max(0, deadline - Date.now()));
-      const onMessage = (m: { requestId?: string; ok?: boolean; result?: unknown; error?: { name: string; message: string } }) => {
+      const onMessage = (m: { requestId?: string; ok?: boolean; result?: unknown; error?: { name: string; message: string }; continue?: unknown }) => {
         if (m.requestId !== requestId || timedOut) return;
+        if (m.continue !== undefined) {
+          if (!this.closed) continuations.push(this.invokeAsync(m.continue, timeoutSeconds));
+          return;
+        }
         cleanup();
         resolve(m.ok ? { ok: true, result: m.result } : { ok: false, killed: false, error: m.error ?? { name: "Error", message: "unknown" } });
       };
@@ -94,15 +110,20 @@ export class LocalLambda {
   }
 
   /** An asynchronous invocation: retried like Lambda's event invoke when the function errors or times out. */
-  async invokeAsync(event: unknown, timeoutSeconds?: number): Promise<InvokeOutcome> {
+  async invokeAsync(event: unknown, timeoutSeconds = this.opts.timeoutSeconds): Promise<InvokeOutcome> {
     const delays = this.opts.retryDelaysMs ?? [1000, 2000];
-    let outcome = await this.invoke(event, timeoutSeconds);
+    const continuations: Promise<InvokeOutcome>[] = [];
+    let deadline = Date.now() + timeoutSeconds * 1000;
+    let outcome = await this.invoke(event, timeoutSeconds, continuations);
     for (const delay of delays) {
       if (outcome.ok || this.closed) break;
       this.opts.logger.warn({ error: outcome.error }, "local Lambda invocation failed; retrying as Lambda's async invoke would");
-      await sleep(delay);
-      outcome = await this.invoke(event, timeoutSeconds);
+      await sleep(Math.max(delay, deadline - Date.now() + 50));
+      deadline = Date.now() + timeoutSeconds * 1000;
+      outcome = await this.invoke(event, timeoutSeconds, continuations);
     }
+    // The work this event started is done when its continuations are; a failed one is the outcome to report.
+    for (const continued of await Promise.all(continuations)) if (outcome.ok && !continued.ok) outcome = continued;
     return outcome;
   }
 

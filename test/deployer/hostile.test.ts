@@ -248,7 +248,7 @@ describe("through the real CLI (`hoist deploy`, a child process with its own Loc
     const goodFiles = { "index.html": "<h1>cli</h1>", "app.js": "console.log('cli')\n".repeat(100) };
     const ok = hoistDeploy(siteArchive(goodFiles), "good.tar.gz");
     expect(ok.code).toBe(0);
-    expect(Object.keys(ok.line).sort()).toEqual(["archiveBytes", "deployId", "durationMs", "files", "message", "originalBytes", "reason", "reusedBlobs", "status", "storedBytes", "uploadedBytes", "url"].sort());
+    expect(Object.keys(ok.line).sort()).toEqual(["archiveBytes", "continuations", "deployId", "durationMs", "files", "message", "originalBytes", "reason", "reusedBlobs", "status", "storedBytes", "uploadedBytes", "url"].sort());
     expect(ok.line).toMatchObject({ status: "succeeded", reason: null, message: null, files: 2, reusedBlobs: 0, url: "http://site--cli.sites.test/" });
 
     const bad = hoistDeploy(targz([top, file(`${TOP}/index.html`, "pwned"), { path: `${TOP}/link.html`, type: "symlink", linkname: "/etc/passwd" }]), "bad.tar.gz");
