@@ -289,15 +289,20 @@ export class DeployRecords {
     });
   }
 
-  /** Records live progress of a running deploy; silently ignored once the run lost its claim. */
-  async reportProgress(siteId: string, deployId: string, runId: string, progress: DeployProgress): Promise<void> {
+  /**
+   * Records live progress of a running deploy and extends the run's lease to `leaseMs` from now
+   * (a heartbeat: a run that dies stops renewing, so a retry can take over soon after, however
+   * long its function's timeout). Silently ignored once the run lost its claim.
+   */
+  async reportProgress(siteId: string, deployId: string, runId: string, progress: DeployProgress, leaseMs?: number): Promise<void> {
+    const lease = leaseMs === undefined ? "" : ", leaseExpiresAt = :lease";
     await updateIf(this.db, {
       TableName: this.table,
       Key: { siteId, deployId },
-      UpdateExpression: "SET progress = :p",
+      UpdateExpression: `SET progress = :p${lease}`,
       ConditionExpression: RUNNING_AND_MINE,
       ExpressionAttributeNames: STATUS_NAME,
-      ExpressionAttributeValues: { ":p": progress, ":running": "running", ":runId": runId },
+      ExpressionAttributeValues: { ":p": progress, ":running": "running", ":runId": runId, ...(leaseMs === undefined ? {} : { ":lease": Date.now() + leaseMs }) },
     });
   }
 

@@ -6,7 +6,7 @@ import type { Logger } from "./log.ts";
 import { readManifest } from "./manifest.ts";
 import { parseSiteId, siteId as siteIdOf } from "./site.ts";
 import type { SiteStage, Sites } from "./sites.ts";
-import { parseStagingKey } from "./staging.ts";
+import { parseCheckpointKey, parseStagingKey } from "./staging.ts";
 
 /**
  * Retention and garbage collection (docs/architecture.md, "Data"): `hoist gc`, and in AWS a
@@ -20,7 +20,8 @@ import { parseStagingKey } from "./staging.ts";
  *   sweep    every other object under the site's prefix (unreferenced blobs, manifests of deploys
  *            that are gone, uploads a killed run left) — but only when it is older than the grace
  *            period, so a deploy in flight, whose blobs no manifest names yet, never loses one;
- *   staging  staged archives whose deploy has ended (or never existed), past the same grace.
+ *            A site with a deploy running is not swept (a continued deploy's blobs may be older than the grace);
+ *   staging  staged archives and checkpoints whose deploy has ended (or never existed), past the same grace.
  */
 
 export type Retention = Config["retention"];
@@ -78,6 +79,9 @@ export async function collectGarbage(deps: GcDeps, opts: { dryRun?: boolean; ret
       }
     }
     if (marked.has("*")) continue;
+    // A deploy still running may have been continued for longer than the grace period: blobs its
+    // earlier runs stored are named only by its checkpoint, so its site waits for the next gc.
+    if (deploys.some((d) => d.status === "running")) continue;
     for await (const object of listAll(deps.clients.s3, bucket, `sites/${siteId}/`)) {
       if (marked.has(object.key) || object.lastModified >= before) continue;
       await remove(bucket, object.key);
@@ -90,6 +94,16 @@ export async function collectGarbage(deps: GcDeps, opts: { dryRun?: boolean; ret
   for await (const object of listAll(deps.clients.s3, deps.config.buckets.staging, "deploys/")) {
     if (object.lastModified >= before) continue;
     const staged = parseStagingKey(object.key);
+    const record = staged ? await deps.records.get(siteIdOf(staged), staged.deployId) : undefined;
+    if (record && !FINAL_STATUSES.includes(record.status)) continue;
+    await remove(deps.config.buckets.staging, object.key);
+    report.stagedDeleted += 1;
+    report.stagedBytesFreed += object.size;
+  }
+  // Checkpoints of deploys that ended (their run could not delete them) or that no longer exist.
+  for await (const object of listAll(deps.clients.s3, deps.config.buckets.staging, "checkpoints/")) {
+    if (object.lastModified >= before) continue;
+    const staged = parseCheckpointKey(object.key);
     const record = staged ? await deps.records.get(siteIdOf(staged), staged.deployId) : undefined;
     if (record && !FINAL_STATUSES.includes(record.status)) continue;
     await remove(deps.config.buckets.staging, object.key);

@@ -17,5 +17,19 @@ export function parseStagingKey(key: string): (SiteRef & { deployId: string }) |
   return { workspace: m[1]!, repo: m[2]!, deployId: m[3]! };
 }
 
+/**
+ * A deploy's checkpoint (lambda/deploy/checkpoint.ts) sits beside its archive, outside
+ * `deploys/` so no segment triggers the deployer: `checkpoints/<workspace>/<repo>/<deployId>/<segment>.json`.
+ */
+export function checkpointPrefix(stagingKey: string): string {
+  return `checkpoints/${stagingKey.replace(/^deploys\//, "").replace(/\.tar\.gz$/, "")}/`;
+}
+
+/** The staged archive a checkpoint segment belongs to, or null for a key of no deploy. */
+export function parseCheckpointKey(key: string): (SiteRef & { deployId: string }) | null {
+  const m = /^checkpoints\/(.+)\/[^/]+$/.exec(key);
+  return m ? parseStagingKey(`deploys/${m[1]}.tar.gz`) : null;
+}
+
 /** Object metadata the local Lambda runner reads to emulate a per-deploy function timeout. */
 export const LOCAL_TIMEOUT_METADATA = "hoist-function-timeout";

@@ -53,11 +53,6 @@ const SegmentSchema = z.object({
 /** Segments read at once when a run picks a checkpoint up. */
 const READ_CONCURRENCY = 8;
 
-/** The folder of a deploy's checkpoint, from its staging key (`deploys/<ws>/<repo>/<id>.tar.gz`). */
-export function checkpointPrefix(stagingKey: string): string {
-  return `checkpoints/${stagingKey.replace(/^deploys\//, "").replace(/\.tar\.gz$/, "")}/`;
-}
-
 export type CheckpointPlace = { s3: S3Client; bucket: string; prefix: string; deployId: string; archiveEtag: string };
 
 /**

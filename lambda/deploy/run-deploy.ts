@@ -12,7 +12,8 @@ import { parseSiteId, stageHostLabel, stageUrl } from "../../core/site.ts";
 import { Sites } from "../../core/sites.ts";
 import type { ArchiveMeter } from "./archive-reader.ts";
 import { BlobStore } from "./blob-store.ts";
-import { checkpointPrefix, CheckpointWriter, deleteCheckpoint, readCheckpoint, type CheckpointEntry, type CheckpointPlace } from "./checkpoint.ts";
+import { checkpointPrefix } from "../../core/staging.ts";
+import { CheckpointWriter, deleteCheckpoint, readCheckpoint, type CheckpointEntry, type CheckpointPlace } from "./checkpoint.ts";
 import type { Continue } from "./continuation.ts";
 import { DeployLog } from "./deploy-log.ts";
 import { knownBlobs } from "./known-blobs.ts";
@@ -38,6 +39,12 @@ export type RunOptions = {
 
 /** Live progress and a checkpoint segment are written this often. */
 const PROGRESS_EVERY_MS = 2000;
+/**
+ * A run's claim lasts this long past its last heartbeat (or to its deadline, if sooner): a run
+ * killed without a word (out of memory, a crash) is taken over by Lambda's retry, which comes a
+ * minute or more later, even when the function's timeout is 15 minutes.
+ */
+const LEASE_MS = 30_000;
 
 /**
  * One deploy, from a staged archive to a live site:
@@ -58,11 +65,12 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
   }
   const runId = ulid();
   const remainingMs = clock.getRemainingTimeInMillis();
+  const leaseMs = () => Math.min(clock.getRemainingTimeInMillis(), LEASE_MS);
   // A continuation takes the deploy with its token; failing that (its predecessor's hand-off was
   // already taken, or this is Lambda's retry of a continuation that was killed) it claims like any run.
   const claimed =
-    (opts.token ? await records.claimHandedOff(staged.siteId, staged.deployId, { token: opts.token, runId, leaseMs: remainingMs }) : null) ??
-    (await records.claim(staged.siteId, staged.deployId, { runId, leaseMs: remainingMs }));
+    (opts.token ? await records.claimHandedOff(staged.siteId, staged.deployId, { token: opts.token, runId, leaseMs: leaseMs() }) : null) ??
+    (await records.claim(staged.siteId, staged.deployId, { runId, leaseMs: leaseMs() }));
   if (!claimed) {
     logger.info({ status: existing.status }, "deploy already taken by another run; nothing to do");
     return { outcome: "skipped", why: "already_claimed" };
@@ -104,7 +112,7 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
     ...(limit ? { limit } : {}),
   });
   const reporter = setInterval(() => {
-    void records.reportProgress(staged.siteId, staged.deployId, runId, progress()).catch(() => undefined);
+    void records.reportProgress(staged.siteId, staged.deployId, runId, progress(), leaseMs()).catch(() => undefined);
     // Work stored so far survives a kill: at most these few seconds are done again.
     void checkpoint?.flush().catch((err) => logger.warn({ err: (err as Error).message }, "could not write a checkpoint segment"));
   }, PROGRESS_EVERY_MS);
@@ -241,7 +249,8 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
   /** Why another continuation would not get further, if it would not. */
   function stuckReason(): string | undefined {
     if (!opts.continueWith || !checkpoint) return undefined;
-    if (continuations >= config.maxContinuations) return `it was already continued ${continuations} times (HOIST_MAX_CONTINUATIONS)`;
+    if (config.maxContinuations === 0) return "continuing deploys in new runs is turned off (HOIST_MAX_CONTINUATIONS=0)";
+    if (continuations >= config.maxContinuations) return `it was already continued ${continuations} ${continuations === 1 ? "time" : "times"}, the limit (HOIST_MAX_CONTINUATIONS)`;
     // One run without progress may be bad luck (a slow moment); two in a row will not get better.
     const previous = record.runs?.at(-1);
     const stalled = (run: { filesStored: number } | undefined) => run !== undefined && run.filesStored === 0;

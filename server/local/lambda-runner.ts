@@ -47,7 +47,7 @@ export class LocalLambda {
    * One synchronous invocation, with an optional per-call timeout (for `hoist deploy --timeout`).
    * Continuations the handler starts are invoked asynchronously and added to `continuations`.
    */
-  async invoke(event: unknown, timeoutSeconds = this.opts.timeoutSeconds, continuations: Promise<InvokeOutcome>[] = []): Promise<InvokeOutcome> {
+  async invoke(event: unknown, timeoutSeconds = this.opts.timeoutSeconds, continuations: Promise<InvokeOutcome>[] = [], clock: { deadline: number } = { deadline: 0 }): Promise<InvokeOutcome> {
     const worker = this.idle.pop() ?? this.spawn();
     this.busy.add(worker);
     try {
@@ -58,6 +58,7 @@ export class LocalLambda {
     }
     const requestId = randomUUID();
     const deadline = Date.now() + timeoutSeconds * 1000;
+    clock.deadline = deadline;
     const outcome = await new Promise<InvokeOutcome>((resolve) => {
       let timedOut = false;
       // At the deadline the worker is killed, and the invocation ends once it is gone: no write of
@@ -113,14 +114,15 @@ export class LocalLambda {
   async invokeAsync(event: unknown, timeoutSeconds = this.opts.timeoutSeconds): Promise<InvokeOutcome> {
     const delays = this.opts.retryDelaysMs ?? [1000, 2000];
     const continuations: Promise<InvokeOutcome>[] = [];
-    let deadline = Date.now() + timeoutSeconds * 1000;
-    let outcome = await this.invoke(event, timeoutSeconds, continuations);
+    // The failed attempt's deadline (set once its worker was ready); 0 if it never got that far.
+    const clock = { deadline: 0 };
+    let outcome = await this.invoke(event, timeoutSeconds, continuations, clock);
     for (const delay of delays) {
       if (outcome.ok || this.closed) break;
       this.opts.logger.warn({ error: outcome.error }, "local Lambda invocation failed; retrying as Lambda's async invoke would");
-      await sleep(Math.max(delay, deadline - Date.now() + 50));
-      deadline = Date.now() + timeoutSeconds * 1000;
-      outcome = await this.invoke(event, timeoutSeconds, continuations);
+      await sleep(Math.max(delay, clock.deadline - Date.now() + 50));
+      clock.deadline = 0;
+      outcome = await this.invoke(event, timeoutSeconds, continuations, clock);
     }
     // The work this event started is done when its continuations are; a failed one is the outcome to report.
     for (const continued of await Promise.all(continuations)) if (outcome.ok && !continued.ok) outcome = continued;

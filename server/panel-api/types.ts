@@ -12,11 +12,15 @@
  *   POST /api/sites/:workspace/:repo/rollback  RollbackRequest → SiteResponse   (409 rollback.conflict)
  *   POST /api/sites/:workspace/:repo/redeploy  RedeployRequest → 202 { deploy: DeployView }
  */
-import type { DeployLogLine, DeployProgress, DeployRecord, DeployStats, DeployStatus, DeployTrigger } from "../../core/deploy-records.ts";
+import type { DeployLogLine, DeployProgress, DeployRecord, DeployRun, DeployStats, DeployStatus, DeployTrigger } from "../../core/deploy-records.ts";
 
-export type { DeployLogLine, DeployProgress, DeployStats, DeployStatus, DeployTrigger };
+export type { DeployLogLine, DeployProgress, DeployRun, DeployStats, DeployStatus, DeployTrigger };
 
-/** A deploy as the panel sees it: the record's public fields, without run bookkeeping (lease, run id, staging key). */
+/**
+ * A deploy as the panel sees it: the record's public fields, without run bookkeeping (lease, run
+ * id, staging key). `continuations` and `runs` are there for a deploy that outlived one run of the
+ * deployer: how often it was handed on, and one summary per run (only when there was more than one).
+ */
 export type DeployView = Pick<
   DeployRecord,
   | "deployId"
@@ -38,6 +42,8 @@ export type DeployView = Pick<
   | "progress"
   | "phase"
   | "url"
+  | "continuations"
+  | "runs"
 > & {
   /** True when this deploy is what its stage serves right now. */
   live: boolean;

@@ -1,4 +1,4 @@
-import type { DeployRecord } from "../../core/deploy-records.ts";
+import type { DeployRecord, DeployRun } from "../../core/deploy-records.ts";
 import { hostUrl, parseSiteId, stageUrl } from "../../core/site.ts";
 import type { SiteStage } from "../../core/sites.ts";
 import type { DeployView, StageView } from "./types.ts";
@@ -25,9 +25,26 @@ export function deployView(record: DeployRecord, ctx: { liveIds: Set<string>; si
     stats: record.stats,
     progress: record.progress,
     phase: record.phase,
+    continuations: record.continuations,
+    runs: record.runs?.map(runView),
     url: record.url ?? stageUrl(ref, record.stage, ctx.sitesDomain),
     live: ctx.liveIds.has(record.deployId),
     commitUrl: ctx.commitBaseUrl ? `${ctx.commitBaseUrl}/${ref.workspace}/${ref.repo}/commits/${record.commit}` : undefined,
+  };
+}
+
+/** One run's summary, field by field: whatever else a stored run item carries stays on the server. */
+function runView(run: DeployRun): DeployRun {
+  return {
+    run: run.run,
+    startedAt: run.startedAt,
+    elapsedMs: run.elapsedMs,
+    filesStored: run.filesStored,
+    bytesStored: run.bytesStored,
+    filesResumed: run.filesResumed,
+    skipMs: run.skipMs,
+    archiveBytesRead: run.archiveBytesRead,
+    ended: run.ended,
   };
 }
 
