@@ -181,12 +181,27 @@ describe("infra/template.yaml", () => {
       // garbage collection (core/gc.ts), run on the schedule
       "dynamodb:Scan",
       "dynamodb:DeleteItem",
+      // a deploy handed on to a new run at the function's timeout (lambda/deploy/continuation.ts)
+      "lambda:InvokeFunction",
     ];
     expect(actions.filter((a) => !allowed.includes(a))).toEqual([]);
     const statements = props("DeployerRole").Policies[0].PolicyDocument.Statement as { Resource: unknown }[];
     expect(JSON.stringify(statements.map((s) => s.Resource))).not.toMatch(/"\*"|:::\*/);
     const dynamo = (statements as { Action: unknown; Resource: unknown }[]).find((s) => [s.Action].flat().includes("dynamodb:Query"))!;
     expect(dynamo.Resource).toContainEqual({ "Fn::Sub": `${sub("SitesTable.Arn")}/index/bySite` });
+  });
+
+  it("the deployer may invoke only itself (its alias included), and touch checkpoints only under checkpoints/", () => {
+    const statements = props("DeployerRole").Policies[0].PolicyDocument.Statement as { Action: unknown; Resource: unknown }[];
+    const invoke = statements.filter((s) => [s.Action].flat().includes("lambda:InvokeFunction"));
+    expect(invoke).toHaveLength(1);
+    const functionArn = `arn:${sub("AWS::Partition")}:lambda:${sub("AWS::Region")}:${sub("AWS::AccountId")}:function:${sub("FunctionName")}`;
+    expect(invoke[0]!.Resource).toEqual([{ "Fn::Sub": functionArn }, { "Fn::Sub": `${functionArn}:*` }]);
+    const staging = `arn:${sub("AWS::Partition")}:s3:::${props("StagingBucket").BucketName["Fn::Sub"]}`;
+    const checkpoints = statements.find((s) => JSON.stringify(s.Resource).includes("/checkpoints/"));
+    expect(checkpoints).toMatchObject({ Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: { "Fn::Sub": `${staging}/checkpoints/*` } });
+    expect(props("StagingBucket").LifecycleConfiguration.Rules).toContainEqual(expect.objectContaining({ Status: "Enabled", Prefix: "checkpoints/", ExpirationInDays: { Ref: "StagingRetentionDays" } }));
+    expect(props("DeployerFunction").Environment.Variables.HOIST_MAX_CONTINUATIONS).toEqual({ Ref: "MaxContinuations" });
   });
 
   describe("the CloudFront distribution in front of the hosting gateway", () => {
