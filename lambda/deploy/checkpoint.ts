@@ -72,6 +72,11 @@ export class CheckpointWriter {
     private readonly runId: string,
   ) {}
 
+  /** Resolves when no segment write is in flight (after the run's last flush has landed or failed). */
+  settled(): Promise<void> {
+    return this.writing;
+  }
+
   add(entry: CheckpointEntry): void {
     this.pending.push(entry);
   }

@@ -88,6 +88,7 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
   const meter: ArchiveMeter = { compressedBytes: 0, uncompressedBytes: 0 };
   let archiveBytes: number | undefined;
   let skipMs = 0;
+  let caughtUp = false;
   let checkpoint: CheckpointWriter | undefined;
   let place: CheckpointPlace | undefined;
   const runSummary = (ended: DeployRun["ended"]): DeployRun => ({
@@ -101,7 +102,12 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
     archiveBytesRead: meter.compressedBytes,
     ended,
   });
-  const progress = (limit?: string): DeployProgress => ({
+  // Until a later run has re-read the archive up to where the earlier runs got, the deploy's
+  // progress is theirs (counting from zero again would show it going backwards).
+  const earlier = resuming ? record.progress : undefined;
+  const progress = (limit?: string): DeployProgress =>
+    earlier && !caughtUp ? { ...earlier, elapsedMs: Date.now() - started, limit } : current(limit);
+  const current = (limit?: string): DeployProgress => ({
     filesDone: counters.filesDone,
     bytesDone: counters.bytesDone,
     filesSeen: counters.filesSeen,
@@ -118,6 +124,9 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
   }, PROGRESS_EVERY_MS);
 
   const finish = async (outcome: Parameters<DeployRecords["finish"]>[3]): Promise<RunResult> => {
+    // No checkpoint segment may land after the checkpoint is deleted below.
+    clearInterval(reporter);
+    await checkpoint?.settled();
     let ok: boolean;
     const run = continuations > 0 || (record.runs?.length ?? 0) > 0 ? runSummary("finished") : undefined;
     try {
@@ -139,7 +148,6 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
 
   const ref = parseSiteId(staged.siteId);
   const url = stageUrl(ref, record.stage, config.sitesDomain);
-  let caughtUp = false;
   try {
     if (continuations > 0) log.info(`Continuing (continuation ${continuations}, attempt ${record.attempt ?? 1})`);
     else log.info(`Deploying ${record.commit.slice(0, 12)} of ${record.branch} (attempt ${record.attempt ?? 1})`);

@@ -9,7 +9,7 @@ import { expect, test } from "./support/fixtures.ts";
  * the embedded S3 answers every write after 150 ms (HOIST_TEST_SLOW_STORAGE_MS, slow storage), so
  * 400 files at 16 uploads in flight need at least 3.75 s of storage time alone.
  */
-test.use({ hoistEnv: { HOIST_LAMBDA_TIMEOUT: "4", HOIST_TIMEOUT_MARGIN_MS: "1000", HOIST_TEST_SLOW_STORAGE_MS: "150" } });
+test.use({ hoistEnv: { HOIST_LAMBDA_TIMEOUT: "4", HOIST_TIMEOUT_MARGIN_MS: "1000", HOIST_TEST_SLOW_STORAGE_MS: "150", HOIST_MAX_CONTINUATIONS: "0" } });
 
 const BIG_FILES = 400;
 const BIG_FILE_BYTES = 16 * 1024;

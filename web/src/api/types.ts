@@ -8,6 +8,7 @@ export type {
   DeployLogLine,
   DeployPage,
   DeployProgress,
+  DeployRun,
   DeployStats,
   DeployStatus,
   DeployTrigger,

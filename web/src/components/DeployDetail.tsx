@@ -7,6 +7,7 @@ import { POLL_MS } from "../state/use-deploy-history.ts";
 import { shortCommit } from "./CommitHash.tsx";
 import { DeployLog } from "./DeployLog.tsx";
 import { DeployOutcome } from "./DeployOutcome.tsx";
+import { DeployRuns } from "./DeployRuns.tsx";
 import { DeploySizes } from "./DeploySizes.tsx";
 import { ExternalLink } from "./ExternalLink.tsx";
 import { FileChanges } from "./FileChanges.tsx";
@@ -20,7 +21,7 @@ export type DeployActions = {
 
 type Props = DeployActions & { id: string; client: ApiClient; summary: DeployView; stages: readonly StageView[] };
 
-/** One deploy opened up: outcome, sizes, links, actions, changed files and the log. */
+/** One deploy opened up: outcome, sizes, links, actions, its runs (when it had more than one), changed files and the log. */
 export function DeployDetail({ id, client, summary, stages, onRollback, onRedeploy }: Props) {
   const [detail, setDetail] = useState<Detail>();
   const [error, setError] = useState<string>();
@@ -92,6 +93,7 @@ export function DeployDetail({ id, client, summary, stages, onRollback, onRedepl
         </p>
       ) : null}
       {!detail && !error ? <p className="muted">Loading details…</p> : null}
+      <DeployRuns deploy={deploy} />
       {detail?.changes ? (
         <section aria-label="Changed files">
           <h4 className="detail__heading">Changed files</h4>

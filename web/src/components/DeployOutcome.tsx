@@ -1,4 +1,5 @@
 import type { DeployView } from "../api/types.ts";
+import { currentRun } from "../deploy/continuation.ts";
 import { FailureExplainer } from "./FailureExplainer.tsx";
 import { ProgressBar } from "./ProgressBar.tsx";
 import { TimeoutExplainer } from "./TimeoutExplainer.tsx";
@@ -8,7 +9,8 @@ export function DeployOutcome({ deploy }: { deploy: DeployView }) {
   switch (deploy.status) {
     case "running":
     case "queued":
-      return <ProgressBar progress={deploy.progress} />;
+      return <ProgressBar progress={deploy.progress} run={currentRun(deploy)} />;
+    // Only a deploy that truly ran out of time: never one still running or done after hand-offs.
     case "timed_out":
       return <TimeoutExplainer deploy={deploy} />;
     case "failed":

@@ -1,5 +1,6 @@
 import type { ApiClient } from "../api/client.ts";
 import type { DeployView, StageView } from "../api/types.ts";
+import { continuedLine, currentRun } from "../deploy/continuation.ts";
 import { timeoutHeadline } from "../deploy/timeout.ts";
 import { formatBytes } from "../format/bytes.ts";
 import { formatCount } from "../format/count.ts";
@@ -32,6 +33,13 @@ function outcomeLine(d: DeployView): string | undefined {
   return undefined;
 }
 
+/** "Continued 2 times" for a deploy handed on to new runs; while it runs, also the run it is in. */
+export function continuationLine(d: DeployView): string | undefined {
+  const line = continuedLine(d);
+  if (!line) return undefined;
+  return d.status === "running" ? `${line} · run ${currentRun(d)}` : line;
+}
+
 /** The deploy's size at a glance: files, site size, and what was uploaded versus reused. */
 export function sizeLine(d: DeployView): string | undefined {
   const st = d.stats;
@@ -43,6 +51,7 @@ export function DeployRow({ deploy, stages, client, now, expanded, onToggle, onR
   const detailId = `deploy-detail-${deploy.deployId}`;
   const live = isLive(deploy, stages);
   const outcome = outcomeLine(deploy);
+  const continued = continuationLine(deploy);
   const summary = deploy.message?.split("\n", 1)[0] || "(no commit message)";
   return (
     <li className={`row${expanded ? " row--expanded" : ""}`} data-status={deploy.status}>
@@ -67,6 +76,11 @@ export function DeployRow({ deploy, stages, client, now, expanded, onToggle, onR
             {deploy.author ? <span className="row__author">{deploy.author}</span> : null}
           </span>
           {outcome ? <span className={`row__outcome row__outcome--${deploy.status}`}>{outcome}</span> : null}
+          {continued ? (
+            <span className="row__continued" title="Handed on to a new run of the deployer at its time limit">
+              {continued}
+            </span>
+          ) : null}
           {sizeLine(deploy) ? (
             <span className="row__size" title="Files · site size · uploaded by this deploy, blobs reused from earlier ones">
               {sizeLine(deploy)}

@@ -1,4 +1,5 @@
 import { type DeployView, isActiveStatus, type SiteResponse, type StageView } from "../api/types.ts";
+import { currentRun } from "../deploy/continuation.ts";
 import { timeoutHeadline } from "../deploy/timeout.ts";
 import { CommitHash } from "./CommitHash.tsx";
 import { ExternalLink } from "./ExternalLink.tsx";
@@ -36,7 +37,7 @@ function LatestPush({ latest, waiting, now }: { latest: DeployView; waiting: num
         {waiting > 0 ? <span className="muted">· {waiting} more queued</span> : null}
       </p>
       {why ? <p className={`row__outcome row__outcome--${latest.status}`}>{why} — the live site was not changed.</p> : null}
-      {isActiveStatus(latest.status) ? <ProgressBar progress={latest.progress} /> : null}
+      {isActiveStatus(latest.status) ? <ProgressBar progress={latest.progress} run={currentRun(latest)} /> : null}
     </div>
   );
 }

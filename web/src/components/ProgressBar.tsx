@@ -5,14 +5,15 @@ import { percentOf } from "../format/percent.ts";
 
 /**
  * Live progress of a running deploy. The bar follows the archive read (its size is known up
- * front, so the bar never runs backwards); the files done are stated beside it.
+ * front, so the bar never runs backwards); the files done are stated beside it. A deploy handed
+ * on to new runs counts its files across all of them, and says which run it is in (`run`).
  */
-export function ProgressBar({ progress }: { progress?: DeployProgress }) {
+export function ProgressBar({ progress, run }: { progress?: DeployProgress; run?: number }) {
   const pct = progress?.archiveBytes ? percentOf(progress.archiveBytesRead, progress.archiveBytes) : undefined;
   const label = progress
     ? `${formatCount(progress.filesDone)} files (${formatBytes(progress.bytesDone)}) published${
         progress.archiveBytes ? `, ${formatBytes(progress.archiveBytesRead)} of ${formatBytes(progress.archiveBytes)} archive read` : ""
-      }`
+      }${run !== undefined && run > 1 ? ` · run ${run}` : ""}`
     : "Waiting for the deployer to start";
   return (
     <div className="progress">

@@ -3,17 +3,22 @@ import { formatBytes } from "../format/bytes.ts";
 import { formatCount } from "../format/count.ts";
 import { formatDuration } from "../format/duration.ts";
 import { percentOf } from "../format/percent.ts";
+import { continuationsOf, currentRun } from "./continuation.ts";
 
 /**
  * "Timed out after 58 s at 61% of the archive (12,034 of 19,700 files seen were stored)".
  * The deployer streams, so it never knows the total file count: the honest measure of how far it
  * got is how much of the archive it had read. Without the archive size, the percentage is of the
- * files seen: "Timed out after 58 s at 61% (12,034 of 19,700 files)".
+ * files seen: "Timed out after 58 s at 61% (12,034 of 19,700 files)". A deploy handed on to new
+ * runs says how many it had: "Timed out after 2 min 4 s in 3 runs at 80% of the archive (…)".
  */
-export function timeoutHeadline(deploy: Pick<DeployView, "progress" | "durationMs">): string {
+export function timeoutHeadline(deploy: Pick<DeployView, "progress" | "durationMs" | "continuations">): string {
   const p = deploy.progress;
-  const elapsed = p?.elapsedMs ?? deploy.durationMs;
-  const after = elapsed === undefined ? "" : ` after ${formatDuration(elapsed)}`;
+  // A continued deploy's progress times its last run only; the deploy's duration spans all runs.
+  const continued = continuationsOf(deploy) > 0;
+  const elapsed = continued ? (deploy.durationMs ?? p?.elapsedMs) : (p?.elapsedMs ?? deploy.durationMs);
+  const runs = continued ? ` in ${currentRun(deploy)} runs` : "";
+  const after = `${elapsed === undefined ? "" : ` after ${formatDuration(elapsed)}`}${runs}`;
   if (!p) return `Timed out${after}`;
   if (p.archiveBytes !== undefined && p.archiveBytes > 0) {
     const pct = percentOf(p.archiveBytesRead, p.archiveBytes) ?? 0;
