@@ -1,4 +1,4 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from "@aws-sdk/lib-dynamodb";
 import { isConditionFailure, updateIf } from "./conditional.ts";
 import type { SiteSettings } from "./site-settings.ts";
 
@@ -158,6 +158,17 @@ export class DeployRecords {
     private readonly table: string,
   ) {}
 
+  /** One conditional update that returns the record as written, or null when its condition fails. */
+  private async updated(input: UpdateCommandInput): Promise<DeployRecord | null> {
+    try {
+      const out = await this.db.send(new UpdateCommand({ ...input, ReturnValues: "ALL_NEW" }));
+      return out.Attributes as DeployRecord;
+    } catch (err) {
+      if (isConditionFailure(err)) return null;
+      throw err;
+    }
+  }
+
   async createQueued(input: NewDeploy): Promise<DeployRecord> {
     const record: DeployRecord = { ...input, status: "queued", queuedAt: input.queuedAt ?? new Date().toISOString() };
     await this.db.send(new PutCommand({ TableName: this.table, Item: record, ConditionExpression: IS_NEW }));
@@ -206,33 +217,24 @@ export class DeployRecords {
    */
   async claim(siteId: string, deployId: string, run: { runId: string; leaseMs: number; now?: number }): Promise<DeployRecord | null> {
     const now = run.now ?? Date.now();
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { siteId, deployId },
-          UpdateExpression:
-            "SET #status = :running, startedAt = if_not_exists(startedAt, :started), runId = :runId, leaseExpiresAt = :lease, attempt = if_not_exists(attempt, :zero) + :one REMOVE phase",
-          ConditionExpression: CLAIMABLE,
-          ExpressionAttributeNames: STATUS_NAME,
-          ExpressionAttributeValues: {
-            ":running": "running",
-            ":queued": "queued",
-            ":started": new Date(now).toISOString(),
-            ":runId": run.runId,
-            ":lease": now + run.leaseMs,
-            ":now": now,
-            ":zero": 0,
-            ":one": 1,
-          },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return out.Attributes as DeployRecord;
-    } catch (err) {
-      if (isConditionFailure(err)) return null;
-      throw err;
-    }
+    return this.updated({
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression:
+        "SET #status = :running, startedAt = if_not_exists(startedAt, :started), runId = :runId, leaseExpiresAt = :lease, attempt = if_not_exists(attempt, :zero) + :one REMOVE phase",
+      ConditionExpression: CLAIMABLE,
+      ExpressionAttributeNames: STATUS_NAME,
+      ExpressionAttributeValues: {
+        ":running": "running",
+        ":queued": "queued",
+        ":started": new Date(now).toISOString(),
+        ":runId": run.runId,
+        ":lease": now + run.leaseMs,
+        ":now": now,
+        ":zero": 0,
+        ":one": 1,
+      },
+    });
   }
 
   /**
@@ -241,23 +243,14 @@ export class DeployRecords {
    */
   async claimHandedOff(siteId: string, deployId: string, run: { token: string; runId: string; leaseMs: number; now?: number }): Promise<DeployRecord | null> {
     const now = run.now ?? Date.now();
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { siteId, deployId },
-          UpdateExpression: "SET runId = :runId, leaseExpiresAt = :lease",
-          ConditionExpression: HANDED_TO_ME,
-          ExpressionAttributeNames: STATUS_NAME,
-          ExpressionAttributeValues: { ":running": "running", ":token": run.token, ":runId": run.runId, ":lease": now + run.leaseMs },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return out.Attributes as DeployRecord;
-    } catch (err) {
-      if (isConditionFailure(err)) return null;
-      throw err;
-    }
+    return this.updated({
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression: "SET runId = :runId, leaseExpiresAt = :lease",
+      ConditionExpression: HANDED_TO_ME,
+      ExpressionAttributeNames: STATUS_NAME,
+      ExpressionAttributeValues: { ":running": "running", ":token": run.token, ":runId": run.runId, ":lease": now + run.leaseMs },
+    });
   }
 
   /**
@@ -387,23 +380,14 @@ export class DeployRecords {
    * dispatch takes over one whose process died. Returns the record, or null when it left `queued`.
    */
   async markDispatched(siteId: string, deployId: string, order: string, opts: { redrive?: boolean } = {}): Promise<DeployRecord | null> {
-    try {
-      const out = await this.db.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { siteId, deployId },
-          UpdateExpression: `SET dispatchOrder = :order${opts.redrive ? ", redrives = if_not_exists(redrives, :zero) + :one" : ""} REMOVE phase`,
-          ConditionExpression: STILL_QUEUED,
-          ExpressionAttributeNames: STATUS_NAME,
-          ExpressionAttributeValues: { ":order": order, ":queued": "queued", ...(opts.redrive ? { ":zero": 0, ":one": 1 } : {}) },
-          ReturnValues: "ALL_NEW",
-        }),
-      );
-      return out.Attributes as DeployRecord;
-    } catch (err) {
-      if (isConditionFailure(err)) return null;
-      throw err;
-    }
+    return this.updated({
+      TableName: this.table,
+      Key: { siteId, deployId },
+      UpdateExpression: `SET dispatchOrder = :order${opts.redrive ? ", redrives = if_not_exists(redrives, :zero) + :one" : ""} REMOVE phase`,
+      ConditionExpression: STILL_QUEUED,
+      ExpressionAttributeNames: STATUS_NAME,
+      ExpressionAttributeValues: { ":order": order, ":queued": "queued", ...(opts.redrive ? { ":zero": 0, ":one": 1 } : {}) },
+    });
   }
 
   /** Shows, while still queued, that the archive is being downloaded. */
