@@ -16,6 +16,8 @@ import { describeMachine, printTable, writeBenchmarksMd, type CorpusResult } fro
 import { ADDON_PARTS, runAddonBench, type AddonPart } from "./addon/index.ts";
 import { benchGateway, type GatewayResult } from "./gateway/index.ts";
 import { printGateway, writeGatewaySection } from "./gateway/report.ts";
+import { benchResume, DEFAULT_TIMEOUTS_S, type ResumeResult } from "./resume/index.ts";
+import { printResume, writeResumeSection } from "./resume/report.ts";
 
 /**
  * `npm run bench [-- --sizes 25,250,small,1000] [--no-write]`: for each corpus, in one run and
@@ -24,10 +26,12 @@ import { printGateway, writeGatewaySection } from "./gateway/report.ts";
  * extract-to-disk approach. Results are cached per corpus in .bench/results/, and the table in
  * BENCHMARKS.md is rebuilt from the latest result of every corpus.
  *
- * Then the add-on and panel figures (test/bench/addon/): webhook acknowledgement, push-to-live,
- * panel history API, panel JS size. Then the hosting gateway against a plain Node static server
+ * Then resumable deploys (test/bench/resume/): the 1 GB corpus with an unlimited function timeout,
+ * then 60, 20 and 10 s ones that hand the deploy on to continuations (`--resume-corpus NAME` and
+ * `--resume-timeouts 60,20,10` change that). Then the add-on and panel figures (test/bench/addon/):
+ * webhook acknowledgement, push-to-live, panel history API, panel JS size. Then the hosting gateway against a plain Node static server
  * and nginx (test/bench/gateway/; `--gateway-seconds N` per cell, default 10).
- * `--only deployer|addon|panel|webhook|push|api|gateway` (comma-separated) runs a selection; by
+ * `--only deployer|resume|addon|panel|webhook|push|api|gateway` (comma-separated) runs a selection; by
  * default everything runs, the deployer corpora first.
  */
 
@@ -41,7 +45,14 @@ const log = (line: string) => process.stderr.write(`[bench ${new Date().toISOStr
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sizes: { type: "string" }, only: { type: "string" }, "no-write": { type: "boolean", default: false }, "gateway-seconds": { type: "string" } },
+    options: {
+      sizes: { type: "string" },
+      only: { type: "string" },
+      "no-write": { type: "boolean", default: false },
+      "gateway-seconds": { type: "string" },
+      "resume-corpus": { type: "string" },
+      "resume-timeouts": { type: "string" },
+    },
   });
   const only = parseOnly(values.only);
   const selected = parseSizes(values.sizes);
@@ -49,24 +60,44 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cpus}× ${machine.cpuModel}, ${machine.ramGb} GB RAM, Node ${machine.node}, load ${machine.loadAverage}`);
   const started = Date.now();
   if (only.deployer) await benchDeployer(selected, machine, !values["no-write"]);
+  if (only.resume) await benchResumePart(parseResumeCorpus(values["resume-corpus"]), parseTimeouts(values["resume-timeouts"]), machine, !values["no-write"]);
   if (only.addon.length > 0) await runAddonBench(ROOT, only.addon, { write: !values["no-write"], file: resolve("BENCHMARKS.md"), machine, log });
   if (only.gateway) await benchGatewayPart(machine, !values["no-write"], parseSeconds(values["gateway-seconds"]));
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-function parseOnly(raw: string | undefined): { deployer: boolean; addon: AddonPart[]; gateway: boolean } {
-  if (!raw) return { deployer: true, addon: [...ADDON_PARTS], gateway: true };
+function parseOnly(raw: string | undefined): { deployer: boolean; resume: boolean; addon: AddonPart[]; gateway: boolean } {
+  if (!raw) return { deployer: true, resume: true, addon: [...ADDON_PARTS], gateway: true };
   const parts = new Set<AddonPart>();
   let deployer = false;
+  let resume = false;
   let gateway = false;
   for (const name of raw.split(",").map((s) => s.trim().toLowerCase())) {
     if (name === "deployer") deployer = true;
+    else if (name === "resume") resume = true;
     else if (name === "gateway") gateway = true;
     else if (name === "addon") for (const p of ["webhook", "push", "api"] as const) parts.add(p);
     else if ((ADDON_PARTS as readonly string[]).includes(name)) parts.add(name as AddonPart);
-    else throw new Error(`unknown --only "${name}": use deployer, addon, panel, webhook, push, api or gateway, comma-separated`);
+    else throw new Error(`unknown --only "${name}": use deployer, resume, addon, panel, webhook, push, api or gateway, comma-separated`);
   }
-  return { deployer, addon: ADDON_PARTS.filter((p) => parts.has(p)), gateway };
+  return { deployer, resume, addon: ADDON_PARTS.filter((p) => parts.has(p)), gateway };
+}
+
+function parseTimeouts(raw: string | undefined): number[] {
+  if (raw === undefined) return DEFAULT_TIMEOUTS_S;
+  return raw.split(",").map((s) => {
+    const seconds = Number(s.trim());
+    const ok = Number.isInteger(seconds) && seconds >= 1 && seconds < FUNCTION_TIMEOUT_S;
+    if (!ok) throw new Error(`--resume-timeouts "${s}": whole seconds from 1 to ${FUNCTION_TIMEOUT_S - 1}`);
+    return seconds;
+  });
+}
+
+/** The resume part's corpus: the 1 GB one unless `--resume-corpus` names another (one of --sizes' names). */
+function parseResumeCorpus(raw: string | undefined): CorpusName {
+  const names = parseSizes(raw ?? "1000");
+  if (names.length !== 1) throw new Error(`--resume-corpus "${raw}": name one corpus`);
+  return names[0]!;
 }
 
 function parseSeconds(raw: string | undefined): number | undefined {
@@ -83,6 +114,16 @@ async function benchGatewayPart(machine: ReturnType<typeof describeMachine>, wri
   writeFileSync(join(ROOT, "results", "gateway.json"), JSON.stringify(result, null, 2));
   printGateway(result, machine);
   if (write) writeGatewaySection(resolve("BENCHMARKS.md"), result, machine);
+}
+
+/** The resume part: its result cached in .bench/results/resume.json, its section of BENCHMARKS.md rebuilt from it. */
+async function benchResumePart(name: CorpusName, timeouts: number[], machine: ReturnType<typeof describeMachine>, write: boolean): Promise<void> {
+  const corpus = await ensureCorpus(ROOT, name, log);
+  const result: ResumeResult = await benchResume(ROOT, { corpus, configFor: benchConfig, unlimitedSeconds: FUNCTION_TIMEOUT_S, timeouts, log });
+  mkdirSync(join(ROOT, "results"), { recursive: true });
+  writeFileSync(join(ROOT, "results", "resume.json"), JSON.stringify(result, null, 2));
+  printResume(result, machine);
+  if (write) writeResumeSection(resolve("BENCHMARKS.md"), result, machine);
 }
 
 async function benchDeployer(selected: CorpusName[], machine: ReturnType<typeof describeMachine>, write: boolean): Promise<void> {
