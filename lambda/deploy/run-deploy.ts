@@ -181,6 +181,8 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       concurrency: config.uploadConcurrency,
       directory: record.directory,
       signal: watchdog.signal,
+      // Only a run that can hand on stops reading early; one that cannot reads until the end.
+      stopReading: opts.continueWith && continuations < config.maxContinuations ? watchdog.stopReading : undefined,
       counters,
       meter,
       tempPrefix: `${staged.deployId}/${runId}`,
@@ -239,7 +241,7 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
         return await failWith(new HoistError("site.host_conflict", `Another site or branch already uses the host ${stageHostLabel(ref, record.stage)}. Rename the branch or repository so their host names differ.`), stats);
     }
   } catch (err) {
-    if (watchdog.signal.aborted && watchdog.signal.reason instanceof TimeBudgetExceeded) {
+    if (err instanceof TimeBudgetExceeded || (watchdog.signal.aborted && watchdog.signal.reason instanceof TimeBudgetExceeded)) {
       // Lambda timeouts are whole seconds; the time left when the run started is just under it.
       const stopped = progress(`function timeout ${Math.ceil(remainingMs / 1000)} s (stopped at ${secondsOf(Date.now() - started)})`);
       const handedOff = await continueLater(stopped);

@@ -53,6 +53,8 @@ export type StoreInput = {
   /** Only entries under this folder (relative to the archive's top folder) are deployed. */
   directory?: string;
   signal: AbortSignal;
+  /** When it fires, no further entry is taken: the uploads in flight finish, then its reason is thrown. */
+  stopReading?: AbortSignal;
   counters: StoreCounters;
   meter: ArchiveMeter;
   /** Names this run's temporary uploads of large files (unique per run, so a killed run's leftovers never collide). */
@@ -103,6 +105,7 @@ export async function storeArchive(input: StoreInput): Promise<StoredArchive> {
   try {
     for await (const entry of readArchive(input.body, limits, input.meter, input.signal)) {
       tasks.check();
+      input.stopReading?.throwIfAborted();
       const mark: EntryMark = { index: entries, path: entry.path, size: entry.size, offset, cksum: entry.header.cksum ?? -1 };
       if (entries > lastResumed) catchUp();
       offset += Number.isSafeInteger(entry.size) && entry.size > 0 ? entry.size : 0;
