@@ -34,6 +34,7 @@ const EnvSchema = z.object({
   HOIST_LAMBDA_TIMEOUT: intFrom(60),
   HOIST_TIMEOUT_MARGIN_MS: intFrom(2000),
   HOIST_MAX_CONTINUATIONS: z.coerce.number().int().nonnegative().default(20),
+  HOIST_BROTLI_QUALITY: z.coerce.number().int().min(0).max(11).default(5),
   HOIST_LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   HOIST_LOG_HTTP_URL: z.string().url().optional(),
   HOIST_ADDON_KEY: z.string().regex(/^[a-zA-Z0-9._-]+$/).default("hoist-deploys"),
@@ -97,6 +98,8 @@ export type Config = {
   timeoutMarginMs: number;
   /** How often one deploy may be handed on to a fresh run at the function's time limit (lambda/deploy/continuation.ts). */
   maxContinuations: number;
+  /** Quality of the brotli copy made at deploy time for compressible files (lambda/deploy/store-archive.ts); 0 = none made. */
+  brotliQuality: number;
   log: { level: string; httpUrl?: string };
   /** The deployer function on AWS, as `hoist lambda deploy` creates and updates it. */
   lambda: { functionName: string; roleArn?: string; memoryMb: number; alias: string };
@@ -179,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lambdaTimeoutSeconds: e.HOIST_LAMBDA_TIMEOUT,
     timeoutMarginMs: e.HOIST_TIMEOUT_MARGIN_MS,
     maxContinuations: e.HOIST_MAX_CONTINUATIONS,
+    brotliQuality: e.HOIST_BROTLI_QUALITY,
     log: { level: e.HOIST_LOG_LEVEL, httpUrl: e.HOIST_LOG_HTTP_URL },
     lambda: {
       functionName: e.HOIST_LAMBDA_FUNCTION_NAME,

@@ -3,7 +3,7 @@ import type { Clients } from "./aws.ts";
 import type { Config } from "./config.ts";
 import { FINAL_STATUSES, type DeployRecord, type DeployRecords } from "./deploy-records.ts";
 import type { Logger } from "./log.ts";
-import { readManifest } from "./manifest.ts";
+import { blobsOf, readManifest } from "./manifest.ts";
 import { parseSiteId, siteId as siteIdOf } from "./site.ts";
 import type { SiteStage, Sites } from "./sites.ts";
 import { parseCheckpointKey, parseStagingKey } from "./staging.ts";
@@ -72,7 +72,7 @@ export async function collectGarbage(deps: GcDeps, opts: { dryRun?: boolean; ret
     for (const d of deploys.filter((d) => kept.has(d.deployId) && d.manifestKey)) {
       marked.add(d.manifestKey!);
       try {
-        for (const file of Object.values((await readManifest(deps.clients.s3, bucket, d.manifestKey!)).files)) marked.add(file.blobKey);
+        for (const file of Object.values((await readManifest(deps.clients.s3, bucket, d.manifestKey!)).files)) for (const blob of blobsOf(file)) marked.add(blob.key);
       } catch (err) {
         deps.logger.warn({ err: (err as Error).message, siteId, deployId: d.deployId }, "gc: a retained deploy's manifest cannot be read; its site is not swept");
         marked.add("*");

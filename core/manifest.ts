@@ -7,8 +7,11 @@ import { z } from "zod";
  * encoding, since the same bytes may be stored gzip'd under one name and raw under another).
  * A deploy is live only when a stage's pointer names its manifest (sites.ts).
  *
+ * A compressible file may also have a brotli copy (`br`), made at deploy time and sent to
+ * clients that accept `br`; the primary blob stays the one every client can be served from.
+ *
  * Sites bucket layout:
- *   sites/<workspace>/<repo>/blobs/<sha256>[.gz]
+ *   sites/<workspace>/<repo>/blobs/<sha256>[.gz|.br]
  *   sites/<workspace>/<repo>/manifests/<deployId>.json
  */
 
@@ -21,6 +24,8 @@ export const ManifestFileSchema = z.object({
   contentEncoding: z.enum(["gzip"]).optional(),
   cacheControl: z.string(),
   blobKey: z.string(),
+  /** A brotli copy of the original bytes, when one was made and is smaller than the primary blob. */
+  br: z.object({ blobKey: z.string(), storedSize: z.number().int().nonnegative() }).optional(),
   /** Large files only: sha256 of each 8 MiB piece of the original bytes, so a redeploy can skip unchanged files unread-twice. */
   chunks: z.array(z.string().regex(/^[0-9a-f]{64}$/)).optional(),
 });
@@ -43,8 +48,17 @@ export const ManifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-export function blobKey(siteId: string, hash: string, encoding?: "gzip"): string {
-  return `sites/${siteId}/blobs/${hash}${encoding === "gzip" ? ".gz" : ""}`;
+export type StoredEncoding = "gzip" | "br";
+
+export function blobKey(siteId: string, hash: string, encoding?: StoredEncoding): string {
+  return `sites/${siteId}/blobs/${hash}${encoding === "gzip" ? ".gz" : encoding === "br" ? ".br" : ""}`;
+}
+
+/** Every blob one manifest entry names, with its stored size: what gc keeps and a redeploy may reuse. */
+export function blobsOf(file: ManifestFile): Array<{ key: string; storedSize: number }> {
+  const blobs = [{ key: file.blobKey, storedSize: file.storedSize }];
+  if (file.br) blobs.push({ key: file.br.blobKey, storedSize: file.br.storedSize });
+  return blobs;
 }
 
 export function manifestKey(siteId: string, deployId: string): string {

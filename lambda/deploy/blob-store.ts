@@ -2,9 +2,9 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, PutObjectComm
 import { createGunzip } from "node:zlib";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Readable } from "node:stream";
-import { blobKey } from "../../core/manifest.ts";
+import { blobKey, type StoredEncoding } from "../../core/manifest.ts";
 
-export type BlobMeta = { contentType: string; contentEncoding?: "gzip"; cacheControl: string };
+export type BlobMeta = { contentType: string; contentEncoding?: StoredEncoding; cacheControl: string };
 export type PutResult = { key: string; uploadedBytes: number; reused: boolean };
 
 /**
@@ -23,8 +23,13 @@ export class BlobStore {
     private readonly signal: AbortSignal,
   ) {}
 
-  keyFor(hash: string, encoding?: "gzip"): string {
+  keyFor(hash: string, encoding?: StoredEncoding): string {
     return blobKey(this.siteId, hash, encoding);
+  }
+
+  /** The stored size of a blob the site already has (or this deploy stored), else undefined. */
+  storedSize(key: string): number | undefined {
+    return this.known.get(key);
   }
 
   /**

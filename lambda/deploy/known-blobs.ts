@@ -1,5 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import { readManifest, type ManifestFile } from "../../core/manifest.ts";
+import { blobsOf, readManifest, type ManifestFile } from "../../core/manifest.ts";
 import { PRODUCTION } from "../../core/site.ts";
 import type { Sites } from "../../core/sites.ts";
 import type { Logger } from "../../core/log.ts";
@@ -26,7 +26,7 @@ export async function knownBlobs(s3: S3Client, bucket: string, sites: Sites, sit
   for (const key of manifestKeys) {
     try {
       const manifest = await readManifest(s3, bucket, key);
-      for (const file of Object.values(manifest.files)) keys.set(file.blobKey, file.storedSize);
+      for (const file of Object.values(manifest.files)) for (const blob of blobsOf(file)) keys.set(blob.key, blob.storedSize);
       if (key === replaced) for (const [path, file] of Object.entries(manifest.files)) previousFiles.set(path, file);
     } catch (err) {
       logger.warn({ err, manifestKey: key }, "could not read a live manifest; its blobs will be uploaded again");

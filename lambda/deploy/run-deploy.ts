@@ -6,7 +6,7 @@ import type { Config } from "../../core/config.ts";
 import { DeployRecords, type DeployProgress, type DeployRecord, type DeployRun, type DeployStats } from "../../core/deploy-records.ts";
 import { HoistError, isHoistError } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
-import { writeManifest, type Manifest, type ManifestFile } from "../../core/manifest.ts";
+import { blobsOf, writeManifest, type Manifest, type ManifestFile } from "../../core/manifest.ts";
 import { parseSiteSettings } from "../../core/site-settings.ts";
 import { parseSiteId, stageHostLabel, stageUrl } from "../../core/site.ts";
 import { Sites } from "../../core/sites.ts";
@@ -169,7 +169,7 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
         const found = await readCheckpoint(place);
         resume = found.entries;
         // Blobs earlier runs stored count as known: a duplicate of one later in the archive is not uploaded again.
-        for (const entry of resume.values()) known.sizes.set(entry.file.blobKey, entry.file.storedSize);
+        for (const entry of resume.values()) for (const blob of blobsOf(entry.file)) known.sizes.set(blob.key, blob.storedSize);
         log.info(`Picking up ${found.entries.size} files stored by earlier runs${found.ignored > 0 ? ` (${found.ignored} checkpoint segments of another archive or unreadable, ignored)` : ""}`);
       }
     }
@@ -179,6 +179,7 @@ export async function runDeploy(deps: RunDeployDeps, staged: StagedObject, clock
       blobs,
       limits: config.limits,
       concurrency: config.uploadConcurrency,
+      brotliQuality: config.brotliQuality,
       directory: record.directory,
       signal: watchdog.signal,
       // Only a run that can hand on stops reading early; one that cannot reads until the end.

@@ -60,7 +60,7 @@ beforeAll(async () => {
   putSite = sitePublisher(serve.backend.clients, config);
   const v1 = await putSite(site, "01J00000000000000000000001", {
     "index.html": text("<h1>Cached home v1</h1>"),
-    "css/site.css": { body: css, type: "text/css; charset=utf-8", gzip: true, cache: "public, max-age=31536000, immutable" },
+    "css/site.css": { body: css, type: "text/css; charset=utf-8", gzip: true, br: true, cache: "public, max-age=31536000, immutable" },
     "img/photo.png": { body: png, type: "image/png" },
     "video/big.bin": { body: big, type: "application/octet-stream" },
     "404.html": text("<h1>Not here</h1>"),
@@ -81,13 +81,15 @@ afterAll(async () => {
 });
 
 describe("the gateway's blob cache", () => {
-  it("answers exactly what the uncached gateway answers: gzip and identity, ranges, 304s, HEAD, the 404 page", async () => {
+  it("answers exactly what the uncached gateway answers: brotli, gzip and identity, ranges, 304s, HEAD, the 404 page", async () => {
     const etagOf = async (path: string, headers: Record<string, string> = {}) => String((await uncachedGet(path, headers)).headers.etag);
     const cases: [string, Record<string, string>, string?][] = [
       ["/", {}],
       ["/", { "accept-encoding": "gzip, br" }],
       ["/css/site.css", { "accept-encoding": "gzip" }],
       ["/css/site.css", {}],
+      ["/css/site.css", { "accept-encoding": "gzip, deflate, br, zstd" }],
+      ["/css/site.css", { "accept-encoding": "br", "if-none-match": await etagOf("/css/site.css", { "accept-encoding": "br" }) }],
       ["/css/site.css", { "accept-encoding": "gzip", "if-none-match": await etagOf("/css/site.css", { "accept-encoding": "gzip" }) }],
       ["/img/photo.png", {}],
       ["/img/photo.png", { range: "bytes=100-1099" }],

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig, type Config } from "../../core/config.ts";
@@ -52,6 +52,7 @@ beforeAll(async () => {
     "guide/index.html": html("<h1>Guide</h1>"),
     "about.html": html("<h1>About</h1>"),
     "css/site.css": { body: bigText, type: "text/css; charset=utf-8", gzip: true, cache: "public, max-age=31536000, immutable" },
+    "js/app.js": { body: bigText, type: "text/javascript; charset=utf-8", gzip: true, br: true, cache: "public, max-age=31536000, immutable" },
     "img/logo.png": { body: png, type: "image/png" },
     "404.html": html("<h1>Nothing here (acme)</h1>"),
   });
@@ -85,6 +86,32 @@ describe("serving a site's live files", () => {
       expect(Number(res.headers["content-length"])).toBe(bigText.length);
       expect(res.body.equals(bigText)).toBe(true);
     }
+  });
+
+  it("serves the brotli copy to a browser that accepts br, gzip to one that does not, each with its own ETag", async () => {
+    const br = await get(siteHost, "/js/app.js", { "accept-encoding": "gzip, deflate, br, zstd" });
+    expect(br.status).toBe(200);
+    expect(br.headers["content-encoding"]).toBe("br");
+    expect(br.headers.vary).toBe("Accept-Encoding");
+    expect(Number(br.headers["content-length"])).toBe(br.body.length);
+    expect(brotliDecompressSync(br.body).equals(bigText)).toBe(true);
+    expect(String(br.headers.etag)).toMatch(/^"[0-9a-f]{64}-br"$/);
+
+    const gz = await get(siteHost, "/js/app.js", { "accept-encoding": "gzip" });
+    expect(gz.headers["content-encoding"]).toBe("gzip");
+    expect(gunzipSync(gz.body).equals(bigText)).toBe(true);
+    // A brotli ETag must not validate the gzip representation, and does validate its own.
+    expect((await get(siteHost, "/js/app.js", { "accept-encoding": "gzip", "if-none-match": String(br.headers.etag) })).status).toBe(200);
+    const again = await get(siteHost, "/js/app.js", { "accept-encoding": "br", "if-none-match": String(br.headers.etag) });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+
+    const head = await get(siteHost, "/js/app.js", { "accept-encoding": "br" }, "HEAD");
+    expect(head.headers["content-encoding"]).toBe("br");
+    expect(Number(head.headers["content-length"])).toBe(br.body.length);
+    const plain = await get(siteHost, "/js/app.js");
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(plain.body.equals(bigText)).toBe(true);
   });
 
   it("serves binary files unchanged whatever the client accepts", async () => {

@@ -36,19 +36,43 @@ describe("acceptsGzip", () => {
 });
 
 describe("chooseRepresentation", () => {
+  const gzip = { blobKey: "k.gz", storedSize: 300 };
+  const br = { blobKey: "k.br", storedSize: 250 };
+  const withBr: ManifestFile = { ...gz, br };
+
   it("sends stored gzip as-is to a gzip client, with its own ETag and stored length", () => {
-    expect(chooseRepresentation(gz, "gzip")).toEqual({ gzip: true, decode: false, etag: `"${hash}-gz"`, contentLength: 300, vary: true });
+    expect(chooseRepresentation(gz, "gzip")).toEqual({ ...gzip, contentEncoding: "gzip", decode: false, etag: `"${hash}-gz"`, contentLength: 300, vary: true });
   });
 
   it("decodes stored gzip for other clients, with the original's ETag and length", () => {
-    expect(chooseRepresentation(gz, "br")).toEqual({ gzip: false, decode: true, etag: `"${hash}"`, contentLength: 1000, vary: true });
+    expect(chooseRepresentation(gz, "br")).toEqual({ ...gzip, decode: true, etag: `"${hash}"`, contentLength: 1000, vary: true });
   });
 
   it("sends identity-stored files the same way to everyone, without Vary", () => {
-    expect(chooseRepresentation(raw, "gzip")).toEqual({ gzip: false, decode: false, etag: `"${hash}"`, contentLength: 500, vary: false });
+    expect(chooseRepresentation(raw, "gzip, br")).toEqual({ blobKey: "k", storedSize: 500, decode: false, etag: `"${hash}"`, contentLength: 500, vary: false });
+  });
+
+  it("sends the brotli copy, with its own ETag and length, to a client that names br", () => {
+    const sent = { ...br, contentEncoding: "br", decode: false, etag: `"${hash}-br"`, contentLength: 250, vary: true };
+    expect(chooseRepresentation(withBr, "gzip, deflate, br, zstd")).toEqual(sent);
+    expect(chooseRepresentation(withBr, "br")).toEqual(sent);
+    expect(chooseRepresentation(withBr, "gzip;q=0.5, br;q=0.5")).toEqual(sent);
+  });
+
+  it.each([
+    ["gzip", "gzip"],
+    ["gzip, br;q=0", "gzip"],
+    ["gzip;q=1, br;q=0.5", "gzip"],
+    ["*", "gzip"],
+    ["br;q=banana, gzip", "gzip"],
+    ["identity", undefined],
+    [undefined, undefined],
+  ])("a brotli copy is not sent for %s (sends %s)", (header, encoding) => {
+    const rep = chooseRepresentation(withBr, header);
+    expect(rep.contentEncoding).toBe(encoding);
+    expect(rep.etag).not.toContain("-br");
   });
 });
-
 describe("ifNoneMatchHits", () => {
   const etag = `"${hash}-gz"`;
   it.each([

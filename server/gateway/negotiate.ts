@@ -4,15 +4,19 @@ import type { ManifestFile } from "../../core/manifest.ts";
  * Content negotiation for one manifest entry: which representation to send, its ETag, and
  * whether the client's cached copy is still good.
  *
- * A gzip-stored entry has two representations — the stored gzip bytes and the decoded
- * original — and each gets its own strong ETag, so a cache never answers a gzip-less client
- * with gzip bytes it validated earlier (RFC 9110 §8.8.3: an ETag names one representation).
+ * A gzip-stored entry has two or three representations — the stored gzip bytes, the decoded
+ * original, and a brotli copy when the deployer made one — and each gets its own strong ETag, so
+ * a cache never answers a client with an encoding it validated for another (RFC 9110 §8.8.3: an
+ * ETag names one representation).
  */
 
 export type Representation = {
-  /** Stored gzip bytes sent as-is with Content-Encoding: gzip. */
-  gzip: boolean;
-  /** Stored gzip bytes decoded on the fly for a client that does not accept gzip. */
+  /** The blob to send (or decode), and its stored size. */
+  blobKey: string;
+  storedSize: number;
+  /** Sent as Content-Encoding: the blob's bytes as stored. */
+  contentEncoding?: "gzip" | "br";
+  /** The stored gzip bytes decoded on the fly for a client that accepts neither gzip nor br. */
   decode: boolean;
   etag: string;
   contentLength: number;
@@ -21,12 +25,29 @@ export type Representation = {
 };
 
 export function chooseRepresentation(file: ManifestFile, acceptEncoding: string | undefined): Representation {
-  const stored = file.contentEncoding === "gzip";
-  if (!stored) return { gzip: false, decode: false, etag: `"${file.hash}"`, contentLength: file.storedSize, vary: false };
-  if (acceptsGzip(acceptEncoding)) {
-    return { gzip: true, decode: false, etag: `"${file.hash}-gz"`, contentLength: file.storedSize, vary: true };
+  const primary = { blobKey: file.blobKey, storedSize: file.storedSize };
+  if (file.contentEncoding !== "gzip") return { ...primary, decode: false, etag: `"${file.hash}"`, contentLength: file.storedSize, vary: false };
+  const gzipQ = acceptsGzip(acceptEncoding) ? (encodingQ(acceptEncoding, "gzip") ?? 1) : 0;
+  // brotli only when named: a bare "*" keeps meaning gzip, which every client that sends it can decode.
+  const brQ = file.br ? (encodingQ(acceptEncoding, "br") ?? 0) : 0;
+  if (file.br && brQ > 0 && brQ >= gzipQ) {
+    return { blobKey: file.br.blobKey, storedSize: file.br.storedSize, contentEncoding: "br", decode: false, etag: `"${file.hash}-br"`, contentLength: file.br.storedSize, vary: true };
   }
-  return { gzip: false, decode: true, etag: `"${file.hash}"`, contentLength: file.size, vary: true };
+  if (gzipQ > 0) return { ...primary, contentEncoding: "gzip", decode: false, etag: `"${file.hash}-gz"`, contentLength: file.storedSize, vary: true };
+  return { ...primary, decode: true, etag: `"${file.hash}"`, contentLength: file.size, vary: true };
+}
+
+/** The q value Accept-Encoding gives one coding by name (the highest if named twice), or undefined when it is not named. */
+function encodingQ(header: string | undefined, coding: string): number | undefined {
+  if (!header) return undefined;
+  let best: number | undefined;
+  for (const part of header.split(",")) {
+    const [name = "", ...params] = part.split(";").map((s) => s.trim().toLowerCase());
+    if (name !== coding && !(coding === "gzip" && name === "x-gzip")) continue;
+    const q = qValue(params);
+    if (q !== undefined) best = Math.max(best ?? 0, q);
+  }
+  return best;
 }
 
 /**

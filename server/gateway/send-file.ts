@@ -11,7 +11,8 @@ import { chooseRepresentation, ifNoneMatchHits, type Representation } from "./ne
 /**
  * Sends one manifest entry: headers from the manifest, conditional GET, an optional byte range
  * (byte-range.ts), then the blob: a small hot one from memory (blob-cache.ts), any other streamed
- * from S3 straight to the socket (decoded on the way when the client refuses gzip). A blob larger
+ * from S3 straight to the socket (decoded on the way when the client refuses gzip). A client
+ * that accepts brotli gets the entry's brotli copy when the deployer made one (negotiate.ts). A blob larger
  * than the cache's file limit is never held whole in memory; backpressure from a slow client
  * pauses the S3 read.
  *
@@ -46,7 +47,7 @@ export async function sendManifestFile(ctx: SendContext, file: ManifestFile, sta
     return { status: 304 };
   }
   headers["Content-Length"] = String(rep.contentLength);
-  if (rep.gzip) headers["Content-Encoding"] = "gzip";
+  if (rep.contentEncoding) headers["Content-Encoding"] = rep.contentEncoding;
   if (!rep.vary) headers["Accept-Ranges"] = "bytes";
   const range = status === 200 ? requestedRange(req, rep) : undefined;
   if (range === "unsatisfiable") {
@@ -65,18 +66,18 @@ export async function sendManifestFile(ctx: SendContext, file: ManifestFile, sta
     return { status: sentStatus };
   }
 
-  if (ctx.cache?.holds(file.storedSize)) {
+  if (ctx.cache?.holds(rep.storedSize)) {
     // A hot blob from memory (blob-cache.ts): the same bytes S3 would stream, without touching S3.
     const body = rep.decode
       ? await ctx.cache.decoded(file.blobKey, file.storedSize, file.size)
-      : await ctx.cache.get(file.blobKey, file.storedSize).then((stored) => (range ? stored.subarray(range.start, range.end + 1) : stored));
+      : await ctx.cache.get(rep.blobKey, rep.storedSize).then((stored) => (range ? stored.subarray(range.start, range.end + 1) : stored));
     res.writeHead(sentStatus, headers);
     res.end(body);
     return { status: sentStatus };
   }
 
   const out = await ctx.s3.send(
-    new GetObjectCommand({ Bucket: ctx.bucket, Key: file.blobKey, Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
+    new GetObjectCommand({ Bucket: ctx.bucket, Key: rep.blobKey, Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
   );
   const body = out.Body as Readable;
   res.writeHead(sentStatus, headers);

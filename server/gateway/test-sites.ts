@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, gzipSync } from "node:zlib";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { expect } from "vitest";
 import type { Clients } from "../../core/aws.ts";
@@ -10,7 +10,8 @@ import { Sites } from "../../core/sites.ts";
 
 /** Tests only: sites written the way the deployer writes them (blobs, manifest, published pointer). */
 
-export type Content = { body: Buffer; type: string; gzip?: boolean; cache?: string };
+/** `br`: also store a brotli copy (only with `gzip`, as the deployer does). */
+export type Content = { body: Buffer; type: string; gzip?: boolean; br?: boolean; cache?: string };
 
 export type SitePublisher = (
   ref: { workspace: string; repo: string },
@@ -39,6 +40,12 @@ export function sitePublisher(clients: Pick<Clients, "s3" | "db">, config: Pick<
         cacheControl: c.cache ?? "public, max-age=0, must-revalidate",
         blobKey: key,
       };
+      if (c.gzip && c.br) {
+        const compressed = brotliCompressSync(c.body);
+        const brKey = blobKey(siteId, hash, "br");
+        await s3.send(new PutObjectCommand({ Bucket: config.buckets.sites, Key: brKey, Body: compressed }));
+        entries[path]!.br = { blobKey: brKey, storedSize: compressed.length };
+      }
     }
     const manifest: Manifest = { version: 1, siteId, deployId, stage: "production", commit: "c".repeat(40), createdAt: new Date().toISOString(), notFound, files: entries, ...rules };
     const manifestKey = await writeManifest(s3, config.buckets.sites, manifest);

@@ -10,6 +10,7 @@ import { s3Event } from "../../server/local/staging-trigger.ts";
 import {
   configWith,
   deploy,
+  BROWSER_ACCEPT_ENCODING,
   fetchDecoded,
   fetchSite,
   lambdaClock,
@@ -44,7 +45,8 @@ afterAll(async () => {
 const text = (line: string, times: number) => Array.from({ length: times }, (_, i) => `${line} ${i}\n`).join("");
 const wasm = Buffer.concat([Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]), Buffer.from(text("(func $f (result i32) i32.const 42)", 300))]);
 
-type Expect = { type: string; cache: string; gzip: boolean };
+/** `br`: a brotli copy is stored and sent to browsers (compressible, at least MIN_BROTLI_BYTES, held in memory). */
+type Expect = { type: string; cache: string; gzip: boolean; br?: boolean };
 
 /** A realistic built site: what each file is, and how it must be stored and served. */
 function realisticSite(version: string) {
@@ -64,20 +66,21 @@ function realisticSite(version: string) {
     "site.webmanifest": Buffer.from(JSON.stringify({ name: "Acme", icons: Array.from({ length: 30 }, (_, i) => ({ src: `/img/icon-${i}.png`, sizes: `${i * 16}x${i * 16}`, type: "image/png" })) })),
   };
   const expected: Record<string, Expect> = {
+    // Under 1 KB: gzip'd, but a brotli copy would save a few bytes for a request per deploy.
     "index.html": { type: "text/html; charset=utf-8", cache: REVALIDATE, gzip: true },
     "about/index.html": { type: "text/html; charset=utf-8", cache: REVALIDATE, gzip: true },
     // Tiny: gzip would be larger than the page, so it is stored as it is.
     "404.html": { type: "text/html; charset=utf-8", cache: REVALIDATE, gzip: false },
-    "css/site.css": { type: "text/css; charset=utf-8", cache: REVALIDATE, gzip: true },
-    "assets/index-DiwrgTda.css": { type: "text/css; charset=utf-8", cache: IMMUTABLE, gzip: true },
-    "js/app.3f9a1c2b.js": { type: "text/javascript; charset=utf-8", cache: IMMUTABLE, gzip: true },
-    "js/module.mjs": { type: "text/javascript; charset=utf-8", cache: REVALIDATE, gzip: true },
-    "img/logo.svg": { type: "image/svg+xml; charset=utf-8", cache: REVALIDATE, gzip: true },
+    "css/site.css": { type: "text/css; charset=utf-8", cache: REVALIDATE, gzip: true, br: true },
+    "assets/index-DiwrgTda.css": { type: "text/css; charset=utf-8", cache: IMMUTABLE, gzip: true, br: true },
+    "js/app.3f9a1c2b.js": { type: "text/javascript; charset=utf-8", cache: IMMUTABLE, gzip: true, br: true },
+    "js/module.mjs": { type: "text/javascript; charset=utf-8", cache: REVALIDATE, gzip: true, br: true },
+    "img/logo.svg": { type: "image/svg+xml; charset=utf-8", cache: REVALIDATE, gzip: true, br: true },
     "img/photo.png": { type: "image/png", cache: REVALIDATE, gzip: false },
     "fonts/inter.woff2": { type: "font/woff2", cache: REVALIDATE, gzip: false },
-    "data/feed.json": { type: "application/json; charset=utf-8", cache: REVALIDATE, gzip: true },
-    "app.wasm": { type: "application/wasm", cache: REVALIDATE, gzip: true },
-    "site.webmanifest": { type: "application/manifest+json; charset=utf-8", cache: REVALIDATE, gzip: true },
+    "data/feed.json": { type: "application/json; charset=utf-8", cache: REVALIDATE, gzip: true, br: true },
+    "app.wasm": { type: "application/wasm", cache: REVALIDATE, gzip: true, br: true },
+    "site.webmanifest": { type: "application/manifest+json; charset=utf-8", cache: REVALIDATE, gzip: true, br: true },
   };
   return { files, expected };
 }
@@ -112,8 +115,11 @@ describe("a realistic site", () => {
         cache: want.cache,
         encoding: want.gzip ? "gzip" : null,
       });
-      expect({ path, stored: manifest.files[path]!.contentEncoding ?? null }).toEqual({ path, stored: want.gzip ? "gzip" : null });
+      expect({ path, stored: manifest.files[path]!.contentEncoding ?? null, br: manifest.files[path]!.br !== undefined }).toEqual({ path, stored: want.gzip ? "gzip" : null, br: want.br ?? false });
+      const browser = await fetchDecoded(world, ref, urlPath(path), BROWSER_ACCEPT_ENCODING);
+      expect({ path, encoding: browser.headers["content-encoding"] ?? null, same: browser.body.equals(files[path]!) }).toEqual({ path, encoding: want.br ? "br" : want.gzip ? "gzip" : null, same: true });
     }
+    for (const file of Object.values(manifest.files)) if (file.br) expect(file.br.storedSize).toBeLessThan(file.storedSize);
     // Folders serve their index; unknown paths the site's 404 page.
     expect((await fetchDecoded(world, ref, "/about/")).body.equals(files["about/index.html"]!)).toBe(true);
     const missing = await fetchDecoded(world, ref, "/no/such/page");
@@ -121,7 +127,7 @@ describe("a realistic site", () => {
     expect(missing.body.equals(files["404.html"]!)).toBe(true);
   });
 
-  it("an unchanged redeploy uploads no blob at all", async () => {
+  it("an unchanged redeploy uploads no blob at all, brotli copies included", async () => {
     const { record } = await deploy(world, ref, archive);
     expect(record.status).toBe("succeeded");
     expect(record.stats).toMatchObject({ files: Object.keys(files).length, reusedBlobs: Object.keys(files).length, uploadedBlobs: 0 });

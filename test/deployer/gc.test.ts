@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectGarbage } from "../../core/gc.ts";
-import { readManifest } from "../../core/manifest.ts";
+import { blobsOf, readManifest } from "../../core/manifest.ts";
 import { stageHostLabel, type SiteRef } from "../../core/site.ts";
 import { deploy, listKeys, liveStage, objectExists, openEmbeddedWorld, servingDifferences, silent, stage, type World } from "./fixtures/harness.ts";
 import { siteArchive } from "./fixtures/tar.ts";
@@ -16,7 +16,8 @@ describe("garbage collection", () => {
   let world: World;
   const ref: SiteRef = { workspace: "acme", repo: "gc" };
   const versions: Record<string, Buffer>[] = [];
-  const shared = { "lib/vendor.js": randomBytes(30_000), "img/logo.png": randomBytes(20_000) };
+  // The stylesheet is stored gzip'd with a brotli copy: gc must keep both.
+  const shared = { "lib/vendor.js": randomBytes(30_000), "img/logo.png": randomBytes(20_000), "css/site.css": Buffer.from(".card { margin: 0 auto; }\n".repeat(400)) };
 
   beforeAll(async () => {
     world = await openEmbeddedWorld();
@@ -60,7 +61,7 @@ describe("garbage collection", () => {
     const needed = new Set<string>();
     for (const d of kept.filter((d) => d.manifestKey)) {
       needed.add(d.manifestKey!);
-      for (const f of Object.values((await readManifest(world.clients.s3, world.config.buckets.sites, d.manifestKey!)).files)) needed.add(f.blobKey);
+      for (const f of Object.values((await readManifest(world.clients.s3, world.config.buckets.sites, d.manifestKey!)).files)) for (const blob of blobsOf(f)) needed.add(blob.key);
     }
     expect(await listKeys(world, "sites/acme/gc/")).toEqual([...needed].sort());
     expect(await objectExists(world, world.config.buckets.staging, leftover)).toBe(false);
