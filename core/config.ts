@@ -225,6 +225,7 @@ export function configToEnv(config: Config): Record<string, string> {
     HOIST_UPLOAD_CONCURRENCY: String(config.uploadConcurrency),
     HOIST_TIMEOUT_MARGIN_MS: String(config.timeoutMarginMs),
     HOIST_MAX_CONTINUATIONS: String(config.maxContinuations),
+    HOIST_BROTLI_QUALITY: String(config.brotliQuality),
     HOIST_LOG_LEVEL: config.log.level,
     HOIST_RETENTION_DAYS: String(config.retention.days),
     HOIST_RETENTION_PER_STAGE: String(config.retention.perStage),

@@ -16,8 +16,9 @@ describe("garbage collection", () => {
   let world: World;
   const ref: SiteRef = { workspace: "acme", repo: "gc" };
   const versions: Record<string, Buffer>[] = [];
-  // The stylesheet is stored gzip'd with a brotli copy: gc must keep both.
-  const shared = { "lib/vendor.js": randomBytes(30_000), "img/logo.png": randomBytes(20_000), "css/site.css": Buffer.from(".card { margin: 0 auto; }\n".repeat(400)) };
+  // The feed is stored gzip'd with a brotli copy (it saves 10 KB over gzip): gc must keep both.
+  const feed = Buffer.from(JSON.stringify(Array.from({ length: 3000 }, (_, i) => ({ id: i, title: `Item ${i}` }))));
+  const shared = { "lib/vendor.js": randomBytes(30_000), "img/logo.png": randomBytes(20_000), "data/feed.json": feed };
 
   beforeAll(async () => {
     world = await openEmbeddedWorld();
