@@ -1,6 +1,6 @@
 import { createCipheriv, createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { create as createTar } from "tar";
 import { makeText, Random, type TextKind } from "./site-text.ts";
 
@@ -16,7 +16,8 @@ const GENERATOR_VERSION = 2;
 const KB = 1024;
 const MB = 1024 * 1024;
 
-export type CorpusName = "25" | "250" | "1000" | "small";
+export type CorpusName = "25" | "250" | "1000" | "small" | "packages";
+/** The deployer table's corpora (`--sizes`); "packages" (real text, below) is the brotli part's. */
 export const CORPUS_NAMES: CorpusName[] = ["25", "250", "small", "1000"];
 
 export type CorpusInfo = {
@@ -34,8 +35,17 @@ export type CorpusInfo = {
 type FileSpec = { path: string; kind: TextKind | "png" | "jpg" | "mp4"; size: number };
 
 export function corpusLabel(name: CorpusName): string {
-  return name === "small" ? "20k small files" : name === "1000" ? "1 GB" : `${name} MB`;
+  return name === "small" ? "20k small files" : name === "1000" ? "1 GB" : name === "packages" ? "real JS/CSS (npm packages)" : `${name} MB`;
 }
+
+/**
+ * Real text, for what compression saves: generated text says little about how brotli compares
+ * with gzip. The web assets (.js, .mjs, .css, .html, .svg, .json) that the packages below ship, as
+ * installed from the lockfile (so the corpus changes only when they are upgraded): bundled and
+ * minified production code, source code, stylesheets, data.
+ */
+const REAL_TEXT_PACKAGES = ["react-dom", "react", "vite/dist", "zod", "axe-core", "yaml", "pino", "jose", "@forge/bridge"];
+const REAL_TEXT_FILE = /\.(js|mjs|cjs|css|html|svg|json)$/;
 
 /** Returns the cached corpus, generating it first if it is missing or stale. */
 export async function ensureCorpus(root: string, name: CorpusName, log: (line: string) => void): Promise<CorpusInfo> {
@@ -48,6 +58,7 @@ export async function ensureCorpus(root: string, name: CorpusName, log: (line: s
   }
   const started = Date.now();
   log(`generating corpus ${corpusLabel(name)} (cached afterwards in ${dir})`);
+  if (name === "packages") return packagesCorpus(dir, metaFile, archive, log, started);
   const specs = name === "small" ? smallFilesPlan(new Random(`small-v${GENERATOR_VERSION}`)) : mixedSitePlan(new Random(`mixed-${name}-v${GENERATOR_VERSION}`), Number(name) * MB);
   const top = `bench-site-${name}-${createHash("sha1").update(`${name}:${GENERATOR_VERSION}`).digest("hex").slice(0, 12)}`;
   const tree = join(dir, `${name}.tree`);
@@ -169,4 +180,38 @@ function smallFilesPlan(r: Random): FileSpec[] {
     specs.push(spec);
   }
   return specs;
+}
+
+async function packagesCorpus(dir: string, metaFile: string, archive: string, log: (line: string) => void, started: number): Promise<CorpusInfo> {
+  const modules = resolve("node_modules");
+  const top = "bench-site-packages";
+  const tree = join(dir, "packages.tree");
+  rmSync(tree, { recursive: true, force: true });
+  const entries: string[] = [];
+  let bytes = 0;
+  const walk = (from: string, rel: string) => {
+    for (const entry of readdirSync(from, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(from, entry.name);
+      if (entry.isDirectory() && entry.name !== "node_modules") walk(path, `${rel}/${entry.name}`);
+      else if (entry.isFile() && REAL_TEXT_FILE.test(entry.name) && statSync(path).size > 0) {
+        const to = join(tree, top, rel, entry.name);
+        mkdirSync(dirname(to), { recursive: true });
+        copyFileSync(path, to);
+        bytes += statSync(path).size;
+        entries.push(`${top}/${rel}/${entry.name}`);
+      }
+    }
+  };
+  for (const pkg of REAL_TEXT_PACKAGES) {
+    if (!existsSync(join(modules, pkg))) throw new Error(`the packages corpus needs node_modules/${pkg}: run npm ci`);
+    walk(join(modules, pkg), `npm/${pkg}`);
+  }
+  const partial = `${archive}.partial`;
+  await createTar({ gzip: { level: 6 }, file: partial, cwd: tree, portable: true, mtime: new Date("2024-01-01T00:00:00Z") }, [top]);
+  rmSync(tree, { recursive: true, force: true });
+  renameSync(partial, archive);
+  const info: CorpusInfo = { name: "packages", label: corpusLabel("packages"), archive, archiveBytes: statSync(archive).size, files: entries.length, bytes, textBytes: bytes, binaryBytes: 0, generatorVersion: GENERATOR_VERSION };
+  writeFileSync(metaFile, JSON.stringify(info, null, 2));
+  log(`collected ${info.files} files, ${(bytes / MB).toFixed(0)} MB → ${(info.archiveBytes / MB).toFixed(1)} MB archive in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return info;
 }

@@ -18,6 +18,8 @@ import { benchGateway, type GatewayResult } from "./gateway/index.ts";
 import { printGateway, writeGatewaySection } from "./gateway/report.ts";
 import { benchResume, DEFAULT_TIMEOUTS_S, type ResumeResult } from "./resume/index.ts";
 import { printResume, writeResumeSection } from "./resume/report.ts";
+import { benchBrotli, DEFAULT_QUALITIES, DEFAULT_REPEATS, type BrotliResult } from "./brotli/index.ts";
+import { printBrotli, writeBrotliSection } from "./brotli/report.ts";
 
 /**
  * `npm run bench [-- --sizes 25,250,small,1000] [--no-write]`: for each corpus, in one run and
@@ -30,9 +32,12 @@ import { printResume, writeResumeSection } from "./resume/report.ts";
  * then 60, 20 and 10 s ones that hand the deploy on to continuations (`--resume-corpus NAME` and
  * `--resume-timeouts 60,20,10` change that). Then the add-on and panel figures (test/bench/addon/):
  * webhook acknowledgement, push-to-live, panel history API, panel JS size. Then the hosting gateway against a plain Node static server
- * and nginx (test/bench/gateway/; `--gateway-seconds N` per cell, default 10).
- * `--only deployer|resume|addon|panel|webhook|push|api|gateway` (comma-separated) runs a selection; by
- * default everything runs, the deployer corpora first.
+ * and nginx (test/bench/gateway/; `--gateway-seconds N` per cell, default 10). Then brotli at deploy
+ * time (test/bench/brotli/): real JS/CSS from node_modules ("packages") and the small-files corpus
+ * deployed at brotli quality 0 (none) and 5, taking turns (`--brotli-corpora 25,small,packages`, `--brotli-qualities 0,4,5`, `--brotli-repeats 3`).
+ * `--only deployer|resume|addon|panel|webhook|push|api|gateway|brotli` (comma-separated) runs a
+ * selection; by default everything runs, the deployer corpora first. `--no-write` leaves
+ * BENCHMARKS.md alone (results are still cached in .bench/results/).
  */
 
 const ROOT = resolve(".bench");
@@ -52,6 +57,9 @@ async function main(): Promise<void> {
       "gateway-seconds": { type: "string" },
       "resume-corpus": { type: "string" },
       "resume-timeouts": { type: "string" },
+      "brotli-corpora": { type: "string" },
+      "brotli-qualities": { type: "string" },
+      "brotli-repeats": { type: "string" },
     },
   });
   const only = parseOnly(values.only);
@@ -63,24 +71,34 @@ async function main(): Promise<void> {
   if (only.resume) await benchResumePart(parseResumeCorpus(values["resume-corpus"]), parseTimeouts(values["resume-timeouts"]), machine, !values["no-write"]);
   if (only.addon.length > 0) await runAddonBench(ROOT, only.addon, { write: !values["no-write"], file: resolve("BENCHMARKS.md"), machine, log });
   if (only.gateway) await benchGatewayPart(machine, !values["no-write"], parseSeconds(values["gateway-seconds"]));
+  if (only.brotli)
+    await benchBrotliPart(
+      parseBrotliCorpora(values["brotli-corpora"]),
+      parseQualities(values["brotli-qualities"]),
+      parseRepeats(values["brotli-repeats"]),
+      machine,
+      !values["no-write"],
+    );
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-function parseOnly(raw: string | undefined): { deployer: boolean; resume: boolean; addon: AddonPart[]; gateway: boolean } {
-  if (!raw) return { deployer: true, resume: true, addon: [...ADDON_PARTS], gateway: true };
+function parseOnly(raw: string | undefined): { deployer: boolean; resume: boolean; addon: AddonPart[]; gateway: boolean; brotli: boolean } {
+  if (!raw) return { deployer: true, resume: true, addon: [...ADDON_PARTS], gateway: true, brotli: true };
   const parts = new Set<AddonPart>();
   let deployer = false;
   let resume = false;
   let gateway = false;
+  let brotli = false;
   for (const name of raw.split(",").map((s) => s.trim().toLowerCase())) {
     if (name === "deployer") deployer = true;
     else if (name === "resume") resume = true;
     else if (name === "gateway") gateway = true;
+    else if (name === "brotli") brotli = true;
     else if (name === "addon") for (const p of ["webhook", "push", "api"] as const) parts.add(p);
     else if ((ADDON_PARTS as readonly string[]).includes(name)) parts.add(name as AddonPart);
-    else throw new Error(`unknown --only "${name}": use deployer, resume, addon, panel, webhook, push, api or gateway, comma-separated`);
+    else throw new Error(`unknown --only "${name}": use deployer, resume, addon, panel, webhook, push, api, gateway or brotli, comma-separated`);
   }
-  return { deployer, resume, addon: ADDON_PARTS.filter((p) => parts.has(p)), gateway };
+  return { deployer, resume, addon: ADDON_PARTS.filter((p) => parts.has(p)), gateway, brotli };
 }
 
 function parseTimeouts(raw: string | undefined): number[] {
@@ -98,6 +116,34 @@ function parseResumeCorpus(raw: string | undefined): CorpusName {
   const names = parseSizes(raw ?? "1000");
   if (names.length !== 1) throw new Error(`--resume-corpus "${raw}": name one corpus`);
   return names[0]!;
+}
+
+/**
+ * The brotli part's corpora: real JS/CSS (what brotli saves; generated text says little about
+ * that) and the 20k small files (what trying costs a many-pages site), unless `--brotli-corpora`
+ * names others: --sizes' names, or "packages".
+ */
+function parseBrotliCorpora(raw: string | undefined): CorpusName[] {
+  const names = (raw ?? "packages,small").split(",").map((s) => s.trim().toLowerCase());
+  return [...new Set(names.map((s): CorpusName => (s === "packages" ? "packages" : parseSizes(s)[0]!)))];
+}
+
+/** Brotli qualities to compare, 0 (no brotli copy, the baseline) always first. */
+function parseQualities(raw: string | undefined): number[] {
+  if (raw === undefined) return DEFAULT_QUALITIES;
+  const qualities = raw.split(",").map((s) => {
+    const q = Number(s.trim());
+    if (s.trim() === "" || !Number.isInteger(q) || q < 0 || q > 11) throw new Error(`--brotli-qualities "${s}": whole numbers from 0 to 11, comma-separated`);
+    return q;
+  });
+  return [0, ...[...new Set(qualities)].filter((q) => q !== 0)];
+}
+
+function parseRepeats(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_REPEATS;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--brotli-repeats "${raw}": a whole number ≥ 1`);
+  return n;
 }
 
 function parseSeconds(raw: string | undefined): number | undefined {
@@ -124,6 +170,23 @@ async function benchResumePart(name: CorpusName, timeouts: number[], machine: Re
   writeFileSync(join(ROOT, "results", "resume.json"), JSON.stringify(result, null, 2));
   printResume(result, machine);
   if (write) writeResumeSection(resolve("BENCHMARKS.md"), result, machine);
+}
+
+/** The brotli part: its result cached in .bench/results/brotli.json, its section of BENCHMARKS.md rebuilt from it. */
+async function benchBrotliPart(
+  names: CorpusName[],
+  qualities: number[],
+  repeats: number,
+  machine: ReturnType<typeof describeMachine>,
+  write: boolean,
+): Promise<void> {
+  const corpora: CorpusInfo[] = [];
+  for (const name of names) corpora.push(await ensureCorpus(ROOT, name, log));
+  const result: BrotliResult = await benchBrotli(ROOT, { corpora, configFor: benchConfig, qualities, repeats, timeoutSeconds: FUNCTION_TIMEOUT_S, log });
+  mkdirSync(join(ROOT, "results"), { recursive: true });
+  writeFileSync(join(ROOT, "results", "brotli.json"), JSON.stringify(result, null, 2));
+  printBrotli(result, machine);
+  if (write) writeBrotliSection(resolve("BENCHMARKS.md"), result, machine);
 }
 
 async function benchDeployer(selected: CorpusName[], machine: ReturnType<typeof describeMachine>, write: boolean): Promise<void> {
