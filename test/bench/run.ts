@@ -6,11 +6,10 @@ import { loadConfig, type Config } from "../../core/config.ts";
 import { DeployRecords } from "../../core/deploy-records.ts";
 import { createLogger } from "../../core/log.ts";
 import { openBackend, type Backend } from "../../server/backend.ts";
-import { deployArchive, type DeployResultLine } from "../../server/cli/deploy.ts";
 import { cpuMsSince, runChild } from "./child.ts";
 import { CORPUS_NAMES, ensureCorpus, type CorpusInfo, type CorpusName } from "./corpus.ts";
 import type { CpuFloorJob, CpuFloorResult, UploadFloorJob, UploadFloorResult } from "./floors.ts";
-import { watchChildRss } from "./measure-rss.ts";
+import { timedDeploy } from "./timed-deploy.ts";
 import type { NaiveJob, NaiveResult } from "./naive.ts";
 import { describeMachine, printTable, writeBenchmarksMd, type CorpusResult } from "./report.ts";
 import { ADDON_PARTS, runAddonBench, type AddonPart } from "./addon/index.ts";
@@ -285,19 +284,7 @@ async function withBackend<T>(config: Config, logger: ReturnType<typeof createLo
 }
 
 async function measuredDeploy(config: Config, logger: ReturnType<typeof createLogger>, corpus: CorpusInfo): Promise<CorpusResult["deploy"]> {
-  const rss = watchChildRss((cmdline) => cmdline.includes("local/lambda-worker"));
-  const startedAt = Date.now();
-  const started = performance.now();
-  const host = process.cpuUsage();
-  let line: DeployResultLine;
-  let memory: ReturnType<typeof rss.stop>;
-  try {
-    line = await deployArchive(config, logger, { archive: corpus.archive, site: `bench/site-${corpus.name}`, branch: "main", timeoutSeconds: FUNCTION_TIMEOUT_S });
-  } finally {
-    memory = rss.stop();
-  }
-  const wallMs = performance.now() - started;
-  const hostCpuMs = cpuMsSince(host);
+  const { line, startedAt, wallMs, hostCpuMs, workers: memory } = await timedDeploy(config, logger, { archive: corpus.archive, site: `bench/site-${corpus.name}`, timeoutSeconds: FUNCTION_TIMEOUT_S });
   if (line.status !== "succeeded") throw new Error(`deploy of ${corpus.label} ended ${line.status}: ${line.reason} ${line.message}`);
   if (line.files !== corpus.files) throw new Error(`deploy of ${corpus.label} stored ${line.files} files, expected ${corpus.files}`);
   const record = await withBackend(config, logger, (_e, _b, backend) => new DeployRecords(backend.clients.db, backend.config.tables.deploys).get(`bench/site-${corpus.name}`, line.deployId));

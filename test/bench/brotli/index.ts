@@ -6,10 +6,8 @@ import { DeployRecords } from "../../../core/deploy-records.ts";
 import { createLogger } from "../../../core/log.ts";
 import { manifestKey, readManifest } from "../../../core/manifest.ts";
 import { openBackend } from "../../../server/backend.ts";
-import { deployArchive, type DeployResultLine } from "../../../server/cli/deploy.ts";
-import { cpuMsSince } from "../child.ts";
 import type { CorpusInfo } from "../corpus.ts";
-import { watchChildRss } from "../measure-rss.ts";
+import { timedDeploy } from "../timed-deploy.ts";
 import { downloadBytes, type DownloadBytes } from "./report.ts";
 
 /**
@@ -151,20 +149,7 @@ async function measuredDeploy(
   timeoutSeconds: number,
 ): Promise<BrotliDeploy> {
   const loadAtStart = loadNow();
-  const rss = watchChildRss((cmdline) => cmdline.includes("local/lambda-worker"));
-  const host = process.cpuUsage();
-  const startedAt = Date.now();
-  const started = performance.now();
-  let line: DeployResultLine;
-  let memory: ReturnType<typeof rss.stop>;
-  try {
-    line = await deployArchive(config, logger, { archive: corpus.archive, site, branch: "main", timeoutSeconds });
-  } finally {
-    memory = rss.stop();
-  }
-  const wallMs = performance.now() - started;
-  const endedAt = Date.now();
-  const hostCpuMs = cpuMsSince(host);
+  const { line, startedAt, endedAt, wallMs, hostCpuMs, workers: memory } = await timedDeploy(config, logger, { archive: corpus.archive, site, timeoutSeconds });
   if (line.status !== "succeeded")
     throw new Error(`deploy of ${corpus.label} at brotli quality ${quality} ended ${line.status}: ${line.reason} ${line.message}`);
   if (line.files !== corpus.files)

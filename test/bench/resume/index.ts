@@ -5,10 +5,8 @@ import type { Config } from "../../../core/config.ts";
 import { DeployRecords, type DeployRun } from "../../../core/deploy-records.ts";
 import { createLogger } from "../../../core/log.ts";
 import { openBackend } from "../../../server/backend.ts";
-import { deployArchive, type DeployResultLine } from "../../../server/cli/deploy.ts";
-import { cpuMsSince } from "../child.ts";
 import type { CorpusInfo } from "../corpus.ts";
-import { watchChildRss } from "../measure-rss.ts";
+import { timedDeploy } from "../timed-deploy.ts";
 import type { CorpusResult } from "../report.ts";
 
 /**
@@ -137,19 +135,7 @@ async function measuredDeploy(
   unlimited: boolean,
 ): Promise<ResumeDeploy> {
   const loadAtStart = loadNow();
-  // Every worker the deploy's LocalLambda starts is a child of this process: the first run's and each continuation's.
-  const rss = watchChildRss((cmdline) => cmdline.includes("local/lambda-worker"));
-  const host = process.cpuUsage();
-  const started = performance.now();
-  let line: DeployResultLine;
-  let memory: ReturnType<typeof rss.stop>;
-  try {
-    line = await deployArchive(config, logger, { archive: corpus.archive, site, branch: "main", timeoutSeconds });
-  } finally {
-    memory = rss.stop();
-  }
-  const wallMs = performance.now() - started;
-  const hostCpuMs = cpuMsSince(host);
+  const { line, wallMs, hostCpuMs, workers: memory } = await timedDeploy(config, logger, { archive: corpus.archive, site, timeoutSeconds });
   const backend = await openBackend(config, logger);
   let runs: DeployRun[];
   try {
