@@ -179,3 +179,21 @@ export function writeBenchmarksMd(file: string, results: CorpusResult[], machine
   if (from < 0 || to < from) throw new Error(`${file} has no ${START} … ${END} section: restore the markers or delete the file to regenerate it`);
   writeFileSync(file, text.slice(0, from) + generated + text.slice(to + END.length));
 }
+
+/**
+ * Rewrites one generated section of BENCHMARKS.md: the text between its two markers. A file that
+ * has neither marker gets the section where `place` puts it (by default at the end, under `heading`).
+ */
+export function writeMarkedSection(file: string, markers: readonly [string, string], generated: string, heading: string, place?: (text: string, section: string) => string): void {
+  if (!existsSync(file)) throw new Error(`${file} is missing: run the deployer bench first, it creates it`);
+  const text = readFileSync(file, "utf8");
+  const from = text.indexOf(markers[0]);
+  const to = text.indexOf(markers[1]);
+  if (from < 0 && to < 0) {
+    const section = `${heading}\n\n${generated}`;
+    writeFileSync(file, place ? place(text, section) : `${text.trimEnd()}\n\n${section}\n`);
+    return;
+  }
+  if (from < 0 || to < from) throw new Error(`${file} has no ${markers[0]} … ${markers[1]} section: restore the markers`);
+  writeFileSync(file, text.slice(0, from) + generated + text.slice(to + markers[1].length));
+}

@@ -1,6 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import type { ManifestFile } from "../../../core/manifest.ts";
-import type { Machine } from "../report.ts";
+import { writeMarkedSection, type Machine } from "../report.ts";
 import type { BrotliCorpusResult, BrotliDeploy, BrotliResult } from "./index.ts";
 
 /** The "Brotli at deploy time" section of BENCHMARKS.md, rewritten between its own markers. */
@@ -185,15 +184,5 @@ export function printBrotli(r: BrotliResult, machine: Machine): void {
 
 /** Rewrites the brotli section between its markers; a file without them gets a "## Brotli at deploy time" section at its end. */
 export function writeBrotliSection(file: string, r: BrotliResult, machine: Machine): void {
-  if (!existsSync(file)) throw new Error(`${file} is missing: run the deployer bench first, it creates it`);
-  const text = readFileSync(file, "utf8");
-  const generated = brotliSection(r, machine);
-  const from = text.indexOf(MARKERS[0]);
-  const to = text.indexOf(MARKERS[1]);
-  if (from < 0 && to < 0) {
-    writeFileSync(file, `${text.trimEnd()}\n\n${HEADING}\n\n${generated}\n`);
-    return;
-  }
-  if (from < 0 || to < from) throw new Error(`${file} has no ${MARKERS[0]} … ${MARKERS[1]} section: restore the markers`);
-  writeFileSync(file, text.slice(0, from) + generated + text.slice(to + MARKERS[1].length));
+  writeMarkedSection(file, MARKERS, brotliSection(r, machine), HEADING);
 }

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import type { Machine } from "../report.ts";
+import { writeMarkedSection, type Machine } from "../report.ts";
 import type { GatewayCell, GatewayResult } from "./index.ts";
 import type { LoadResult } from "./load.ts";
 import type { ServerName } from "./servers.ts";
@@ -117,15 +116,5 @@ export function printGateway(r: GatewayResult, machine: Machine): void {
 
 /** Rewrites the gateway section between its markers; adds a "## Gateway" section at the end if the file has none. */
 export function writeGatewaySection(file: string, r: GatewayResult, machine: Machine): void {
-  if (!existsSync(file)) throw new Error(`${file} is missing: run the deployer bench first, it creates it`);
-  const text = readFileSync(file, "utf8");
-  const generated = gatewaySection(r, machine);
-  const from = text.indexOf(MARKERS[0]);
-  const to = text.indexOf(MARKERS[1]);
-  if (from < 0 && to < 0) {
-    writeFileSync(file, `${text.trimEnd()}\n\n## Gateway\n\n${generated}\n`);
-    return;
-  }
-  if (from < 0 || to < from) throw new Error(`${file} has no ${MARKERS[0]} … ${MARKERS[1]} section: restore the markers`);
-  writeFileSync(file, text.slice(0, from) + generated + text.slice(to + MARKERS[1].length));
+  writeMarkedSection(file, MARKERS, gatewaySection(r, machine), "## Gateway");
 }

@@ -1,5 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import type { Machine } from "../report.ts";
+import { writeMarkedSection, type Machine } from "../report.ts";
 import type { ResumeDeploy, ResumeResult } from "./index.ts";
 
 /** The "Resumable deploys" section of BENCHMARKS.md, rewritten between its own markers. */
@@ -176,21 +175,10 @@ export function printResume(r: ResumeResult, machine: Machine): void {
  * marker), or at the end when it has no deployer section.
  */
 export function writeResumeSection(file: string, r: ResumeResult, machine: Machine): void {
-  if (!existsSync(file)) throw new Error(`${file} is missing: run the deployer bench first, it creates it`);
-  const text = readFileSync(file, "utf8");
-  const generated = resumeSection(r, machine);
-  const from = text.indexOf(MARKERS[0]);
-  const to = text.indexOf(MARKERS[1]);
-  if (from < 0 && to < 0) {
+  writeMarkedSection(file, MARKERS, resumeSection(r, machine), "## Resumable deploys", (text, section) => {
     const deployerEnd = text.indexOf(DEPLOYER_END);
     const next = deployerEnd < 0 ? -1 : text.indexOf("\n## ", deployerEnd);
-    if (next < 0) {
-      writeFileSync(file, `${text.trimEnd()}\n\n## Resumable deploys\n\n${generated}\n`);
-      return;
-    }
-    writeFileSync(file, `${text.slice(0, next + 1)}## Resumable deploys\n\n${generated}\n\n${text.slice(next + 1)}`);
-    return;
-  }
-  if (from < 0 || to < from) throw new Error(`${file} has no ${MARKERS[0]} … ${MARKERS[1]} section: restore the markers`);
-  writeFileSync(file, text.slice(0, from) + generated + text.slice(to + MARKERS[1].length));
+    if (next < 0) return `${text.trimEnd()}\n\n${section}\n`;
+    return `${text.slice(0, next + 1)}${section}\n\n${text.slice(next + 1)}`;
+  });
 }
