@@ -27,9 +27,10 @@ export type Representation = {
 export function chooseRepresentation(file: ManifestFile, acceptEncoding: string | undefined): Representation {
   const primary = { blobKey: file.blobKey, storedSize: file.storedSize };
   if (file.contentEncoding !== "gzip") return { ...primary, decode: false, etag: `"${file.hash}"`, contentLength: file.storedSize, vary: false };
-  const gzipQ = acceptsGzip(acceptEncoding) ? (encodingQ(acceptEncoding, "gzip") ?? 1) : 0;
+  const w = weights(acceptEncoding);
+  const gzipQ = allowsGzip(w) ? (w.gzip ?? 1) : 0;
   // brotli only when named: a bare "*" keeps meaning gzip, which every client that sends it can decode.
-  const brQ = file.br ? (encodingQ(acceptEncoding, "br") ?? 0) : 0;
+  const brQ = file.br ? (w.br ?? 0) : 0;
   if (file.br && brQ > 0 && brQ >= gzipQ) {
     return { blobKey: file.br.blobKey, storedSize: file.br.storedSize, contentEncoding: "br", decode: false, etag: `"${file.hash}-br"`, contentLength: file.br.storedSize, vary: true };
   }
@@ -37,18 +38,25 @@ export function chooseRepresentation(file: ManifestFile, acceptEncoding: string 
   return { ...primary, decode: true, etag: `"${file.hash}"`, contentLength: file.size, vary: true };
 }
 
-/** The q value Accept-Encoding gives one coding by name (the highest if named twice), or undefined when it is not named. */
-function encodingQ(header: string | undefined, coding: string): number | undefined {
-  if (!header) return undefined;
-  let best: number | undefined;
+/** Accept-Encoding's weights for the codings Hoist can send: each the highest q it is named with, `*` the last one's. */
+type Weights = { gzip?: number; br?: number; any?: number };
+
+function weights(header: string | undefined): Weights {
+  const w: Weights = {};
+  if (!header) return w;
   for (const part of header.split(",")) {
     const [name = "", ...params] = part.split(";").map((s) => s.trim().toLowerCase());
-    if (name !== coding && !(coding === "gzip" && name === "x-gzip")) continue;
     const q = qValue(params);
-    if (q !== undefined) best = Math.max(best ?? 0, q);
+    if (q === undefined) continue;
+    if (name === "gzip" || name === "x-gzip") w.gzip = Math.max(w.gzip ?? 0, q);
+    else if (name === "br") w.br = Math.max(w.br ?? 0, q);
+    else if (name === "*") w.any = q;
   }
-  return best;
+  return w;
 }
+
+/** Whether the weights allow gzip: an explicit gzip with q > 0, else `*` with q > 0. */
+const allowsGzip = (w: Weights) => (w.gzip ?? w.any ?? 0) > 0;
 
 /**
  * Whether Accept-Encoding allows gzip (RFC 9110 §12.5.3): an explicit `gzip` (or the legacy
@@ -56,17 +64,7 @@ function encodingQ(header: string | undefined, coding: string): number | undefin
  * identity, which is what curl and other plain clients expect.
  */
 export function acceptsGzip(header: string | undefined): boolean {
-  if (!header) return false;
-  let gzip: number | undefined;
-  let any: number | undefined;
-  for (const part of header.split(",")) {
-    const [name = "", ...params] = part.split(";").map((s) => s.trim().toLowerCase());
-    const q = qValue(params);
-    if (q === undefined) continue;
-    if (name === "gzip" || name === "x-gzip") gzip = Math.max(gzip ?? 0, q);
-    else if (name === "*") any = q;
-  }
-  return (gzip ?? any ?? 0) > 0;
+  return allowsGzip(weights(header));
 }
 
 /** The q parameter (default 1), or undefined when it is malformed so the entry is ignored. */
