@@ -52,11 +52,15 @@ export function describeMachine(): Machine {
     cpuModel: /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1]?.trim() ?? "unknown",
     ramGb: Math.round(totalmem() / 1024 ** 3),
     node: process.version,
-    loadAverage: loadavg()
-      .map((l) => l.toFixed(2))
-      .join(" "),
+    loadAverage: loadNow(),
   };
 }
+
+/** The 1/5/15-minute load averages, as the reports print them. */
+export const loadNow = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
 
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const mb = (bytes: number) => (bytes / MB).toFixed(bytes < 10 * MB ? 1 : 0);

@@ -1,7 +1,6 @@
-import { loadavg } from "node:os";
+import { loadNow, type Machine } from "../report.ts";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Machine } from "../report.ts";
 import { benchPanelApi } from "./panel-api.ts";
 import { benchPanel, readFirstRender } from "./panel-size.ts";
 import { benchPushToLive } from "./push-to-live.ts";
@@ -30,7 +29,7 @@ export async function runAddonBench(root: string, parts: AddonPart[], opts: { wr
     panel: () => benchPanel(root, opts.log),
   };
   for (const part of parts) {
-    opts.log(`${part}: start (load ${loadavg().map((l) => l.toFixed(2)).join(" ")})`);
+    opts.log(`${part}: start (load ${loadNow()})`);
     const result = await runners[part]();
     writeFileSync(join(results, FILES[part]), JSON.stringify(result, null, 2));
   }

@@ -1,5 +1,4 @@
 import { readFileSync, rmSync } from "node:fs";
-import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../../../core/config.ts";
 import { DeployRecords } from "../../../core/deploy-records.ts";
@@ -8,6 +7,7 @@ import { manifestKey, readManifest } from "../../../core/manifest.ts";
 import { openBackend } from "../../../server/backend.ts";
 import type { CorpusInfo } from "../corpus.ts";
 import { timedDeploy } from "../timed-deploy.ts";
+import { loadNow } from "../report.ts";
 import { downloadBytes, type DownloadBytes } from "./report.ts";
 
 /**
@@ -71,11 +71,6 @@ export type BrotliResult = {
   repeats: number;
   corpora: BrotliCorpusResult[];
 };
-
-const loadNow = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
 
 /** The order of the qualities in round `repeat` (0-based): as given, then reversed, and so on. */
 export function roundOrder(qualities: number[], repeat: number): number[] {

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { EMBEDDED_CREDENTIALS } from "../../../core/aws.ts";
 import { loadConfig, processEnvForWorkers } from "../../../core/config.ts";
@@ -9,6 +8,7 @@ import { parseSiteId, stageHostLabel } from "../../../core/site.ts";
 import { openBackend } from "../../../server/backend.ts";
 import { deployArchive } from "../../../server/cli/deploy.ts";
 import { readPeakRssBytes, readRssBytes, sampleRss } from "../measure-rss.ts";
+import { loadNow } from "../report.ts";
 import { checkAnswer, runLoad, type LoadResult } from "./load.ts";
 import { findNginx, nginxVersion, startHoist, startNginx, startSirv, type RunningServer, type ServerName } from "./servers.ts";
 import { writeBenchSite, type SiteFile } from "./site.ts";
@@ -71,11 +71,6 @@ export type GatewayResult = {
 };
 
 const packageVersion = (name: string) => (JSON.parse(readFileSync(resolve("node_modules", name, "package.json"), "utf8")) as { version: string }).version;
-const loadNow = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
-
 export async function benchGateway(root: string, opts: { seconds?: number; log: (line: string) => void }): Promise<GatewayResult> {
   const seconds = opts.seconds ?? DEFAULT_SECONDS;
   const log = (line: string) => opts.log(`gateway: ${line}`);

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { Config } from "../../../core/config.ts";
 import { DeployRecords, type DeployRun } from "../../../core/deploy-records.ts";
@@ -7,7 +6,7 @@ import { createLogger } from "../../../core/log.ts";
 import { openBackend } from "../../../server/backend.ts";
 import type { CorpusInfo } from "../corpus.ts";
 import { timedDeploy } from "../timed-deploy.ts";
-import type { CorpusResult } from "../report.ts";
+import { loadNow, type CorpusResult } from "../report.ts";
 
 /**
  * `npm run bench -- --only resume`: resumable deploys. The same archive (the 1 GB corpus by
@@ -66,11 +65,6 @@ export type ResumeResult = {
   bound?: { peakRssBytes: number; date: string };
   deploys: ResumeDeploy[];
 };
-
-const loadNow = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
 
 export async function benchResume(
   root: string,
